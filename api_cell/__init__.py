@@ -1,0 +1,1 @@
+"""The global tier: tenant API, superconductor, scheduler, cell routing, operator CLI."""

@@ -1,0 +1,1 @@
+"""Pieces two or more tiers need: configuration, request context, task streams, logging."""

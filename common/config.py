@@ -1,0 +1,82 @@
+"""Configuration shared by every Cellar process.
+
+Each package registers its own options in its ``conf.py``; this module holds the
+options more than one tier reads and the one way every console script loads its
+configuration file.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+default_opts = [
+    cfg.StrOpt("host", default=socket.gethostname(), sample_default="<hostname>",
+               help="Name of this host as other services see it."),
+    cfg.StrOpt("state_path", default="/var/lib/cellar",
+               help="Directory where a service keeps local state (image cache, files)."),
+    cfg.BoolOpt("debug", default=False, help="Log at DEBUG level."),
+]
+
+api_database_opts = [
+    cfg.StrOpt("connection", secret=True,
+               help="SQLAlchemy URL of the global API database, for example "
+                    "mysql+pymysql://user:pass@db/cellar_api."),
+]
+
+redis_opts = [
+    cfg.StrOpt("url", default="redis://127.0.0.1:6379/0", secret=True,
+               help="URL of the Redis server that holds task streams and service liveness."),
+    cfg.StrOpt("key_prefix", default="cellar",
+               help="Prefix of every Redis key Cellar writes; lets several deployments "
+                    "(or test runs) share one Redis."),
+]
+
+placement_client_opts = [
+    cfg.StrOpt("endpoint", default="http://127.0.0.1:8778",
+               help="Base URL of the placement API."),
+    cfg.StrOpt("token", default="admin", secret=True,
+               help="Token sent to placement. With noauth2 placement, 'admin' is an "
+                    "administrator."),
+    cfg.FloatOpt("timeout", default=10.0, help="Seconds before a placement call gives up."),
+]
+
+auth_opts = [
+    cfg.StrOpt("auth_strategy", default="noauth2", choices=["noauth2", "keystone"],
+               help="How API requests are authenticated. noauth2 trusts the token "
+                    "'user:project' (and 'admin' as an administrator); keystone validates "
+                    "tokens with keystonemiddleware."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
+    """Register the shared options on ``conf``."""
+    conf.register_opts(default_opts)
+    conf.register_opts(api_database_opts, group="api_database")
+    conf.register_opts(redis_opts, group="redis")
+    conf.register_opts(placement_client_opts, group="placement_client")
+    conf.register_opts(auth_opts, group="api")
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    """Options for oslo-config-generator."""
+    return [
+        ("DEFAULT", default_opts),
+        ("api_database", api_database_opts),
+        ("redis", redis_opts),
+        ("placement_client", placement_client_opts),
+        ("api", auth_opts),
+    ]
+
+
+def load(argv: Sequence[str] | None, prog: str, conf: cfg.ConfigOpts = CONF) -> cfg.ConfigOpts:
+    """Parse command-line arguments and configuration files into ``conf``."""
+    conf(list(argv) if argv is not None else None, project="cellar", prog=prog)
+    return conf
+
+
+register_opts()

@@ -1,0 +1,45 @@
+"""Instance states as the OpenStack Compute API names them, shared by every tier."""
+
+# vm_state: what the instance is.
+BUILDING = "building"
+ACTIVE = "active"
+STOPPED = "stopped"
+ERROR = "error"
+DELETED = "deleted"
+
+# task_state: what is being done to it (None when nothing is).
+SCHEDULING = "scheduling"
+SPAWNING = "spawning"
+POWERING_OFF = "powering-off"
+POWERING_ON = "powering-on"
+REBOOTING = "rebooting"
+REBOOTING_HARD = "rebooting_hard"
+DELETING = "deleting"
+
+# power_state: what the hypervisor reports.
+NOSTATE = 0
+RUNNING = 1
+PAUSED = 3
+SHUTDOWN = 4
+CRASHED = 6
+SUSPENDED = 7
+
+# The API's server status for a vm_state (task_state refines some of them).
+STATUS_BY_VM_STATE = {
+    BUILDING: "BUILD",
+    ACTIVE: "ACTIVE",
+    STOPPED: "SHUTOFF",
+    ERROR: "ERROR",
+    DELETED: "DELETED",
+}
+STATUS_BY_TASK_STATE = {
+    REBOOTING: "REBOOT",
+    REBOOTING_HARD: "HARD_REBOOT",
+}
+
+
+def server_status(vm_state: str, task_state: str | None) -> str:
+    """The ``status`` the compute API shows for an instance."""
+    if vm_state == ACTIVE and task_state in STATUS_BY_TASK_STATE:
+        return STATUS_BY_TASK_STATE[task_state]
+    return STATUS_BY_VM_STATE.get(vm_state, "UNKNOWN")

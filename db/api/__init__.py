@@ -1,0 +1,1 @@
+"""The global API database: the cell routing index, global data, and their access layer."""

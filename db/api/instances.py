@@ -1,0 +1,175 @@
+"""Instance mappings, build requests and request specs: a server's life in the API DB.
+
+The API creates all three in one transaction. A superconductor ``place``s the build
+(delete the build request, point the mapping at a cell) in one transaction; a tenant
+who deletes a server still building ``cancel``s it the same way. Deleting the build
+request is the compare-and-swap: whichever of the two deletes it wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from db import errors
+from db.api.models import BuildRequest, InstanceMapping, RequestSpec
+from db.base import utcnow
+from db.engine import session_for
+
+
+@dataclasses.dataclass(frozen=True)
+class Mapping:
+    """Where an instance lives; ``cell_id`` is None while it is being scheduled."""
+
+    instance_uuid: str
+    cell_id: int | None
+    project_id: str
+    user_id: str
+    queued_for_delete: bool
+    created_at: datetime.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """A server accepted by the API that no cell holds yet, with its request spec."""
+
+    instance_uuid: str
+    project_id: str
+    user_id: str
+    instance: dict[str, Any]
+    spec: dict[str, Any]
+    created_at: datetime.datetime
+
+
+def _mapping(row: InstanceMapping) -> Mapping:
+    return Mapping(row.instance_uuid, row.cell_id, row.project_id, row.user_id,
+                   row.queued_for_delete, row.created_at)
+
+
+def create_build(api_url: str, instance_uuid: str, project_id: str, user_id: str,
+                 instance: dict[str, Any], spec: dict[str, Any]) -> datetime.datetime:
+    """Record a new server: request spec, build request and unplaced mapping, atomically."""
+    created_at = utcnow()
+    with session_for(api_url) as session:
+        session.add_all([
+            RequestSpec(instance_uuid=instance_uuid, spec=spec, created_at=created_at),
+            BuildRequest(instance_uuid=instance_uuid, project_id=project_id, user_id=user_id,
+                         instance=instance, created_at=created_at),
+            InstanceMapping(instance_uuid=instance_uuid, project_id=project_id,
+                            user_id=user_id, created_at=created_at),
+        ])
+    return created_at
+
+
+def get_build(api_url: str, instance_uuid: str) -> Build | None:
+    """The build request of ``instance_uuid`` with its spec, or None once placed/cancelled."""
+    with session_for(api_url) as session:
+        row = session.execute(
+            sa.select(BuildRequest, RequestSpec.spec)
+            .join(RequestSpec, RequestSpec.instance_uuid == BuildRequest.instance_uuid)
+            .where(BuildRequest.instance_uuid == instance_uuid)).first()
+        if row is None:
+            return None
+        build, spec = row
+        return Build(build.instance_uuid, build.project_id, build.user_id, build.instance,
+                     spec, build.created_at)
+
+
+def get_builds(api_url: str, instance_uuids: list[str]) -> dict[str, Build]:
+    """Build requests of the listed instances that still have one, by uuid."""
+    if not instance_uuids:
+        return {}
+    with session_for(api_url) as session:
+        rows = session.execute(
+            sa.select(BuildRequest, RequestSpec.spec)
+            .join(RequestSpec, RequestSpec.instance_uuid == BuildRequest.instance_uuid)
+            .where(BuildRequest.instance_uuid.in_(instance_uuids))).all()
+        return {b.instance_uuid: Build(b.instance_uuid, b.project_id, b.user_id, b.instance,
+                                       spec, b.created_at) for b, spec in rows}
+
+
+def get_mapping(api_url: str, instance_uuid: str) -> Mapping:
+    """The mapping of ``instance_uuid``; NotFound if there is none."""
+    with session_for(api_url) as session:
+        row = session.scalars(sa.select(InstanceMapping).where(
+            InstanceMapping.instance_uuid == instance_uuid)).first()
+        if row is None:
+            raise errors.NotFound(f"instance {instance_uuid} could not be found")
+        return _mapping(row)
+
+
+def place(api_url: str, instance_uuid: str, cell_id: int) -> bool:
+    """Point the mapping at ``cell_id`` and drop the build request, atomically.
+
+    False means the build request was gone: the tenant deleted the server first.
+    """
+    with session_for(api_url) as session:
+        deleted = session.execute(sa.delete(BuildRequest).where(
+            BuildRequest.instance_uuid == instance_uuid)).rowcount
+        if deleted != 1:
+            return False
+        session.execute(sa.update(InstanceMapping)
+                        .where(InstanceMapping.instance_uuid == instance_uuid)
+                        .values(cell_id=cell_id))
+        return True
+
+
+def cancel_build(api_url: str, instance_uuid: str) -> bool:
+    """Delete a server that is still a build request: build request, mapping and spec.
+
+    False means there was no build request: a superconductor placed it first.
+    """
+    with session_for(api_url) as session:
+        deleted = session.execute(sa.delete(BuildRequest).where(
+            BuildRequest.instance_uuid == instance_uuid)).rowcount
+        if deleted != 1:
+            return False
+        _forget(session, instance_uuid)
+        return True
+
+
+def forget(api_url: str, instance_uuid: str) -> None:
+    """Remove every API-DB trace of an instance (mapping, spec, build request)."""
+    with session_for(api_url) as session:
+        session.execute(sa.delete(BuildRequest).where(
+            BuildRequest.instance_uuid == instance_uuid))
+        _forget(session, instance_uuid)
+
+
+def _forget(session, instance_uuid: str) -> None:
+    session.execute(sa.delete(InstanceMapping).where(
+        InstanceMapping.instance_uuid == instance_uuid))
+    session.execute(sa.delete(RequestSpec).where(RequestSpec.instance_uuid == instance_uuid))
+
+
+def mark_queued_for_delete(api_url: str, instance_uuid: str) -> None:
+    """Hide the instance from lists while its cell deletes it."""
+    with session_for(api_url) as session:
+        session.execute(sa.update(InstanceMapping)
+                        .where(InstanceMapping.instance_uuid == instance_uuid)
+                        .values(queued_for_delete=True))
+
+
+def page(api_url: str, limit: int, project_id: str | None = None,
+         marker: str | None = None) -> list[Mapping]:
+    """One page of live mappings, newest first (created_at desc, uuid desc).
+
+    The page is chosen here, in one indexed query, so listing costs O(limit) whatever
+    the number of cells. NotFound if ``marker`` names no mapping.
+    """
+    query = sa.select(InstanceMapping).where(InstanceMapping.queued_for_delete.is_(False))
+    if project_id is not None:
+        query = query.where(InstanceMapping.project_id == project_id)
+    if marker is not None:
+        anchor = get_mapping(api_url, marker)
+        query = query.where(sa.or_(
+            InstanceMapping.created_at < anchor.created_at,
+            sa.and_(InstanceMapping.created_at == anchor.created_at,
+                    InstanceMapping.instance_uuid < anchor.instance_uuid)))
+    query = query.order_by(InstanceMapping.created_at.desc(),
+                           InstanceMapping.instance_uuid.desc()).limit(limit)
+    with session_for(api_url) as session:
+        return [_mapping(row) for row in session.scalars(query)]

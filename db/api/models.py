@@ -1,0 +1,126 @@
+"""Tables of the global API database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from db.base import NAMING_CONVENTION, UUID, TimestampMixin
+
+
+class Base(orm.DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CellMapping(TimestampMixin, Base):
+    """Where a cell's database and task stream live."""
+
+    __tablename__ = "cell_mappings"
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    database_connection: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    queue_url: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    disabled: orm.Mapped[bool] = orm.mapped_column(default=False)
+
+
+class HostMapping(TimestampMixin, Base):
+    """Which cell a compute host belongs to."""
+
+    __tablename__ = "host_mappings"
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    cell_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("cell_mappings.id"))
+
+
+class InstanceMapping(TimestampMixin, Base):
+    """Which cell holds an instance (NULL while it is being scheduled).
+
+    ``created_at`` is the server's creation time and, with the uuid, the default sort
+    key of a server list, so a page can be chosen here without asking the cells.
+    """
+
+    __tablename__ = "instance_mappings"
+    __table_args__ = (
+        sa.Index("ix_instance_mappings_project_created", "project_id", "created_at",
+                 "instance_uuid"),
+        sa.Index("ix_instance_mappings_created", "created_at", "instance_uuid"),
+    )
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    cell_id: orm.Mapped[int | None] = orm.mapped_column(sa.ForeignKey("cell_mappings.id"))
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    queued_for_delete: orm.Mapped[bool] = orm.mapped_column(default=False)
+
+
+class BuildRequest(TimestampMixin, Base):
+    """A server the API accepted and no cell holds yet."""
+
+    __tablename__ = "build_requests"
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    instance: orm.Mapped[dict] = orm.mapped_column(sa.JSON)
+
+
+class RequestSpec(TimestampMixin, Base):
+    """What the scheduler needs to place an instance: flavor, image, hints."""
+
+    __tablename__ = "request_specs"
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    spec: orm.Mapped[dict] = orm.mapped_column(sa.JSON)
+
+
+class Flavor(TimestampMixin, Base):
+    """A size of server."""
+
+    __tablename__ = "flavors"
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    flavorid: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    memory_mb: orm.Mapped[int]
+    vcpus: orm.Mapped[int]
+    root_gb: orm.Mapped[int] = orm.mapped_column(default=0)
+    ephemeral_gb: orm.Mapped[int] = orm.mapped_column(default=0)
+    swap: orm.Mapped[int] = orm.mapped_column(default=0)
+    rxtx_factor: orm.Mapped[float] = orm.mapped_column(default=1.0)
+    disabled: orm.Mapped[bool] = orm.mapped_column(default=False)
+    is_public: orm.Mapped[bool] = orm.mapped_column(default=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    extra_specs: orm.Mapped[list[FlavorExtraSpec]] = orm.relationship(
+        cascade="all, delete-orphan", lazy="selectin")
+
+
+class FlavorExtraSpec(Base):
+    """A key/value that refines where and how a flavor's servers run."""
+
+    __tablename__ = "flavor_extra_specs"
+    __table_args__ = (sa.UniqueConstraint("flavor_id", "key"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    flavor_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("flavors.id", ondelete="CASCADE"))
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class Image(TimestampMixin, Base):
+    """An image in the platform's own minimal registry."""
+
+    __tablename__ = "images"
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(32), default="queued")
+    disk_format: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    container_format: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    min_disk: orm.Mapped[int] = orm.mapped_column(default=0)
+    min_ram: orm.Mapped[int] = orm.mapped_column(default=0)
+    size: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
+    checksum: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    visibility: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="public")
+    owner: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    properties: orm.Mapped[dict] = orm.mapped_column(sa.JSON, default=dict)
+

@@ -28,6 +28,12 @@ api_database_opts = [
                     "mysql+pymysql://user:pass@db/cellar_api."),
 ]
 
+placement_database_opts = [
+    cfg.StrOpt("connection", secret=True,
+               help="SQLAlchemy URL of the placement database. Read by the placement "
+                    "service and by cellar-manage db sync."),
+]
+
 redis_opts = [
     cfg.StrOpt("url", default="redis://127.0.0.1:6379/0", secret=True,
                help="URL of the Redis server that holds task streams and service liveness."),
@@ -57,6 +63,7 @@ def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
     """Register the shared options on ``conf``."""
     conf.register_opts(default_opts)
     conf.register_opts(api_database_opts, group="api_database")
+    conf.register_opts(placement_database_opts, group="placement_database")
     conf.register_opts(redis_opts, group="redis")
     conf.register_opts(placement_client_opts, group="placement_client")
     conf.register_opts(auth_opts, group="api")
@@ -67,6 +74,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [
         ("DEFAULT", default_opts),
         ("api_database", api_database_opts),
+        ("placement_database", placement_database_opts),
         ("redis", redis_opts),
         ("placement_client", placement_client_opts),
         ("api", auth_opts),

@@ -14,6 +14,8 @@ from typing import Any
 
 import redis
 
+from common import redis_client
+
 BUILD_STREAM = "build"
 SUPERCONDUCTOR_GROUP = "superconductors"
 CONDUCTOR_GROUP = "conductors"
@@ -92,3 +94,10 @@ class TaskStream:
     def _task(entry_id: str, fields: Mapping[str, str], deliveries: int = 1) -> Task:
         return Task(id=entry_id, kind=fields["kind"], payload=json.loads(fields["payload"]),
                     request_id=fields.get("request_id", ""), deliveries=deliveries)
+
+
+def cell_stream(queue_url: str | None, default_url: str, prefix: str,
+                cell_uuid: str) -> TaskStream:
+    """The task stream of a cell: in the cell's own Redis if its mapping names one."""
+    return TaskStream(redis_client.get(queue_url or default_url),
+                      cell_stream_key(prefix, cell_uuid), CONDUCTOR_GROUP)

@@ -1,0 +1,1 @@
+"""The superconductor: consumes the build stream, schedules, places instances in cells."""

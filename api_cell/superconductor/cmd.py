@@ -1,0 +1,57 @@
+"""``cellar-superconductor``: consume the build stream and place instances in cells."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from api_cell import conf as api_conf
+from api_cell.scheduler.scheduler import Scheduler
+from api_cell.superconductor.builder import Builder
+from common import config, log, redis_client, service, tasks, workers
+from common.placement_client import PlacementClient
+from db.api.cells import CellCache
+
+LOG = logging.getLogger(__name__)
+
+
+def make_builder(conf) -> Builder:
+    """A Builder wired from configuration."""
+    placement = PlacementClient(conf.placement_client.endpoint, conf.placement_client.token,
+                                conf.placement_client.timeout)
+    cells = CellCache(conf.api_database.connection)
+    scheduler = Scheduler(placement, redis_client.get(conf.redis.url), conf.redis.key_prefix,
+                          cells, conf.scheduler.max_candidates,
+                          conf.scheduler.max_claim_attempts, conf.scheduler.host_subset_size)
+    return Builder(conf.api_database.connection, cells, scheduler, placement, conf.redis.url,
+                   conf.redis.key_prefix)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the superconductor until SIGTERM/SIGINT."""
+    api_conf.register_opts(config.CONF)
+    conf = config.load(sys.argv[1:] if argv is None else argv, "cellar-superconductor")
+    log.setup("superconductor", conf.debug)
+    if not conf.api_database.connection:
+        LOG.error("[api_database] connection is not set")
+        return 2
+    builder = make_builder(conf)
+    stop = service.stop_event_on_signals()
+
+    def make_stream() -> tasks.TaskStream:
+        return tasks.TaskStream(redis_client.get(conf.redis.url),
+                                tasks.build_stream_key(conf.redis.key_prefix),
+                                tasks.SUPERCONDUCTOR_GROUP)
+
+    def handle(task: tasks.Task) -> None:
+        builder.build(task.payload["instance_uuid"], task.request_id)
+
+    workers.start_workers(conf.superconductor.workers, make_stream,
+                          f"{conf.host}-{os.getpid()}", handle, stop,
+                          conf.superconductor.reclaim_idle_seconds)
+    LOG.info("superconductor running with %d workers", conf.superconductor.workers)
+    stop.wait()
+    LOG.info("superconductor stopping")
+    return 0

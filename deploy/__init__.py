@@ -1,0 +1,1 @@
+"""Deployment tooling: the all-in-one launcher (``cellar-aio``)."""

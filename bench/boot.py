@@ -1,0 +1,88 @@
+"""Boot N servers concurrently against a running Cellar and time them to ACTIVE.
+
+    python bench/boot.py --api http://127.0.0.1:8774 --servers 100 --concurrency 8
+
+Prints boots per second (first POST to last ACTIVE) and p50/p99 latency from each
+server's POST to the first list in which it shows ACTIVE; deletes the servers after.
+A benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import statistics
+import sys
+import time
+import urllib.request
+
+IMAGE = "5c1f6e2a-4b1e-4f0e-9d55-0a11ce11a700"
+
+
+def call(api: str, method: str, path: str, token: str, body: dict | None = None) -> dict:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(api + "/v2.1" + path, data=data, method=method, headers={
+        "X-Auth-Token": token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        raw = reply.read()
+    return json.loads(raw) if raw else {}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api", default="http://127.0.0.1:8774")
+    parser.add_argument("--servers", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--flavor", default="1")
+    parser.add_argument("--image", default=IMAGE)
+    parser.add_argument("--token", default="bench:bench")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args()
+
+    posted: dict[str, float] = {}
+
+    def boot(n: int) -> None:
+        started = time.monotonic()
+        reply = call(args.api, "POST", "/servers", args.token, {"server": {
+            "name": f"bench-{n}", "flavorRef": args.flavor, "imageRef": args.image}})
+        posted[reply["server"]["id"]] = started
+
+    first = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(boot, range(args.servers)))
+    active: dict[str, float] = {}
+    errors: set[str] = set()
+    deadline = first + args.timeout
+    while len(active) + len(errors) < len(posted) and time.monotonic() < deadline:
+        listing = call(args.api, "GET", "/servers/detail?limit=1000", args.token)["servers"]
+        now = time.monotonic()
+        for server in listing:
+            if server["id"] in posted and server["id"] not in active:
+                if server["status"] == "ACTIVE":
+                    active[server["id"]] = now
+                elif server["status"] == "ERROR":
+                    errors.add(server["id"])
+        time.sleep(0.05)
+    last = max(active.values(), default=first)
+    latencies = [active[i] - posted[i] for i in active]
+    result = {
+        "servers": args.servers, "concurrency": args.concurrency,
+        "active": len(active), "error": len(errors),
+        "boots_per_second": round(len(active) / (last - first), 1) if active else 0,
+        "p50_seconds": round(statistics.median(latencies), 3) if latencies else None,
+        "p99_seconds": round(percentile(latencies, 0.99), 3) if latencies else None,
+    }
+    print(json.dumps(result))
+    with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(lambda i: call(args.api, "DELETE", f"/servers/{i}", args.token), posted))
+    return 0 if len(active) == args.servers else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,15 +9,20 @@ prefix unique to the test, so parallel runs never see each other's streams.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 import sqlalchemy as sa
+from oslo_config import cfg
+from werkzeug import serving
 
 from db import engine as db_engine
 from db import migrate
+from placement import app as placement_app
+from placement import conf as placement_conf
 
 MYSQL_SERVER = os.environ.get("CELLAR_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("CELLAR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -124,3 +129,22 @@ def redis_prefix() -> Iterator[str]:
 def redis_url() -> str:
     """URL of the Redis server the functional tests use."""
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def _placement_server(_placement_db: str) -> Iterator[str]:
+    conf = cfg.ConfigOpts()
+    placement_conf.register_opts(conf)
+    conf([], project="cellar")
+    conf.set_override("connection", _placement_db, group="placement_database")
+    server = serving.make_server("127.0.0.1", 0, placement_app.create_app(conf), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def placement_endpoint(placement_db: str, _placement_server: str) -> str:
+    """URL of a real placement service (HTTP on loopback) over an empty placement DB."""
+    return _placement_server

@@ -1,0 +1,1 @@
+"""The Cellar placement service: an OpenStack Placement compatible REST API."""

@@ -1,0 +1,130 @@
+"""GET /allocation_candidates (1.10)."""
+
+from __future__ import annotations
+
+import flask
+
+from placement import errors, query, util
+from placement.context import RequestContext
+from placement.objects import candidates as cand_obj
+
+# Per-group parameters and the microversion each appeared at.
+_GROUP_PARAMS = {"resources": 10, "required": 17, "member_of": 21, "in_tree": 31}
+_GLOBAL_PARAMS = {"limit": 16, "group_policy": 25, "root_required": 35, "same_subtree": 36}
+
+
+def list_candidates(ctx: RequestContext) -> flask.Response:
+    """GET /allocation_candidates."""
+    ctx.authorize("placement:allocation_candidates:list")
+    params = util.query_params()
+    request = parse_request(ctx, params)
+    cand_obj.check_request(request)
+    found = cand_obj.find(ctx.db_url, request)
+    return util.json_response({
+        "allocation_requests": [_request(ctx, found, allocations, mappings)
+                                for allocations, mappings in found.requests],
+        "provider_summaries": _summaries(ctx, found),
+    })
+
+
+def parse_request(ctx: RequestContext, params: dict[str, list[str]]
+                  ) -> cand_obj.CandidateRequest:
+    """The candidate request a query string describes."""
+    groups: dict[str, cand_obj.RequestGroup] = {}
+    request = cand_obj.CandidateRequest(groups=[], nested=ctx.at_least(29),
+                                        all_summary_classes=ctx.at_least(27))
+    for key, values in params.items():
+        if key in _GLOBAL_PARAMS and ctx.at_least(_GLOBAL_PARAMS[key]):
+            _global(ctx, request, key, values)
+            continue
+        base, suffix = _split(ctx, key)
+        if key != base and len(values) > 1 and base != "member_of":
+            raise errors.BadRequest(f"Invalid query string parameters: '{key}' repeated")
+        group = groups.setdefault(suffix, cand_obj.RequestGroup(suffix=suffix))
+        _group_param(ctx, group, base, values)
+    request.groups = sorted(groups.values(), key=lambda g: g.suffix)
+    for group in request.groups:
+        if group.suffix and not group.resources and not ctx.at_least(36):
+            raise errors.BadRequest(
+                f"All request groups must specify resources; 'resources{group.suffix}' "
+                "is missing.")
+    return request
+
+
+def _split(ctx: RequestContext, key: str) -> tuple[str, str]:
+    """A parameter name as (base, group suffix), or BadRequest if unknown."""
+    for base, minor in _GROUP_PARAMS.items():
+        if not ctx.at_least(minor):
+            continue
+        if key == base:
+            return base, ""
+        if ctx.at_least(25) and (base != "in_tree" or ctx.at_least(31)):
+            suffix = query.group_suffix(key, base, ctx.version)
+            if suffix is not None:
+                return base, suffix
+    raise errors.BadRequest(f"Invalid query string parameters: unknown parameter {key[:80]}")
+
+
+def _group_param(ctx: RequestContext, group: cand_obj.RequestGroup, base: str,
+                 values: list[str]) -> None:
+    if base == "resources":
+        if len(values) > 1:
+            raise errors.BadRequest("Invalid query string parameters: 'resources' repeated")
+        group.resources = query.parse_resources(values[0])
+    elif base == "required":
+        group.traits = query.parse_traits(values, ctx.version, "required" + group.suffix)
+    elif base == "member_of":
+        group.member_of = query.parse_member_of(values, ctx.version)
+    else:
+        if len(values) > 1 or not query.is_uuid(values[0]):
+            raise errors.BadRequest(
+                f"Invalid query string parameters: Expected 'in_tree{group.suffix}' to be "
+                "one valid uuid.")
+        group.in_tree = values[0]
+
+
+def _global(ctx: RequestContext, request: cand_obj.CandidateRequest, key: str,
+            values: list[str]) -> None:
+    if key != "same_subtree" and len(values) > 1:
+        raise errors.BadRequest(f"Invalid query string parameters: '{key}' repeated")
+    if key == "limit":
+        request.limit = query.parse_positive_int(values[0], "limit")
+    elif key == "group_policy":
+        if values[0] not in ("none", "isolate"):
+            raise errors.BadRequest(
+                "Invalid query string parameters: 'group_policy' must be 'none' or 'isolate'")
+        request.group_policy = values[0]
+    elif key == "root_required":
+        request.root_traits = query.parse_traits(values, ctx.version, "root_required")
+        if request.root_traits.any_of:
+            raise errors.BadRequest("'root_required' does not support 'in:'.")
+    else:
+        request.same_subtree = [[s.strip() for s in v.split(",")] for v in values]
+
+
+def _request(ctx: RequestContext, found: cand_obj.Candidates,
+             allocations: dict[int, dict[str, int]], mappings: dict[str, list[int]]) -> dict:
+    uuid = {pid: p.uuid for pid, p in found.providers.items()}
+    if not ctx.at_least(12):
+        return {"allocations": [{"resource_provider": {"uuid": uuid[p]}, "resources": r}
+                                for p, r in sorted(allocations.items())]}
+    body: dict = {"allocations": {uuid[p]: {"resources": r}
+                                  for p, r in sorted(allocations.items())}}
+    if ctx.at_least(34):
+        body["mappings"] = {s: [uuid[p] for p in ps] for s, ps in sorted(mappings.items())}
+    return body
+
+
+def _summaries(ctx: RequestContext, found: cand_obj.Candidates) -> dict:
+    summaries = {}
+    for pid, summary in found.summaries.items():
+        provider = found.providers[pid]
+        entry: dict = {"resources": summary["resources"]}
+        if ctx.at_least(17):
+            entry["traits"] = summary["traits"]
+        if ctx.at_least(29):
+            entry["parent_provider_uuid"] = (found.providers[provider.parent_id].uuid
+                                             if provider.parent_id else None)
+            entry["root_provider_uuid"] = found.providers[provider.root_id].uuid
+        summaries[provider.uuid] = entry
+    return summaries

@@ -1,0 +1,1 @@
+"""The domain and database layer of placement: all SQL for its schema lives here."""

@@ -1,0 +1,70 @@
+"""Authorization rules of the placement API, with their defaults in code.
+
+Like upstream placement, nearly everything is for administrators; an operator may
+override any rule with a policy file ([oslo_policy] policy_file).
+"""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+from oslo_policy import policy
+
+from placement import errors
+
+ADMIN = "role:admin"
+
+# (rule name, description); each defaults to the admin rule.
+_OPERATIONS = [
+    ("placement:resource_providers:list", "List resource providers."),
+    ("placement:resource_providers:create", "Create a resource provider."),
+    ("placement:resource_providers:show", "Show a resource provider."),
+    ("placement:resource_providers:update", "Update a resource provider."),
+    ("placement:resource_providers:delete", "Delete a resource provider."),
+    ("placement:resource_providers:inventories:list", "List a provider's inventories."),
+    ("placement:resource_providers:inventories:update", "Change a provider's inventories."),
+    ("placement:resource_providers:inventories:delete", "Delete a provider's inventories."),
+    ("placement:resource_providers:aggregates:list", "List a provider's aggregates."),
+    ("placement:resource_providers:aggregates:update", "Set a provider's aggregates."),
+    ("placement:resource_providers:traits:list", "List a provider's traits."),
+    ("placement:resource_providers:traits:update", "Set a provider's traits."),
+    ("placement:resource_providers:traits:delete", "Remove a provider's traits."),
+    ("placement:resource_providers:allocations:list", "List allocations on a provider."),
+    ("placement:resource_providers:usages", "Show a provider's usages."),
+    ("placement:resource_classes:list", "List resource classes."),
+    ("placement:resource_classes:create", "Create a custom resource class."),
+    ("placement:resource_classes:show", "Show a resource class."),
+    ("placement:resource_classes:update", "Create or rename a custom resource class."),
+    ("placement:resource_classes:delete", "Delete a custom resource class."),
+    ("placement:traits:list", "List traits."),
+    ("placement:traits:show", "Show a trait."),
+    ("placement:traits:update", "Create a custom trait."),
+    ("placement:traits:delete", "Delete a custom trait."),
+    ("placement:allocations:list", "List a consumer's allocations."),
+    ("placement:allocations:update", "Replace a consumer's allocations."),
+    ("placement:allocations:manage", "Set allocations of several consumers."),
+    ("placement:allocations:delete", "Delete a consumer's allocations."),
+    ("placement:usages", "Show usages of a project."),
+    ("placement:allocation_candidates:list", "List allocation candidates."),
+    ("placement:reshaper:reshape", "Move inventories and allocations atomically."),
+]
+
+
+def default_rules() -> list[policy.RuleDefault]:
+    """The rules with their in-code defaults (also for oslopolicy-sample-generator)."""
+    rules = [policy.RuleDefault("admin_api", ADMIN, description="Administrators.")]
+    rules += [policy.RuleDefault(name, "rule:admin_api", description=text)
+              for name, text in _OPERATIONS]
+    return rules
+
+
+class Policy:
+    """An oslo.policy enforcer bound to one configuration."""
+
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self._enforcer = policy.Enforcer(conf)
+        self._enforcer.register_defaults(default_rules())
+
+    def authorize(self, action: str, creds: dict, target: dict | None = None) -> None:
+        """Raise Forbidden unless ``creds`` may perform ``action``."""
+        if not self._enforcer.enforce(action, target or {}, creds):
+            raise errors.Forbidden(f"Policy does not allow {action} to be performed.")

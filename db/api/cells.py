@@ -73,6 +73,27 @@ def get(api_url: str, name_or_uuid: str) -> Cell:
         return _cell(row)
 
 
+def update(api_url: str, name_or_uuid: str, **values: object) -> Cell:
+    """Change a cell mapping's name, database_connection, queue_url or disabled flag."""
+    allowed = {"name", "database_connection", "queue_url", "disabled"}
+    if not values or set(values) - allowed:
+        raise ValueError(f"can only update {sorted(allowed)}")
+    cell = get(api_url, name_or_uuid)
+    try:
+        with session_for(api_url) as session:
+            session.execute(sa.update(CellMapping).where(CellMapping.id == cell.id)
+                            .values(**values))
+    except exc.IntegrityError as error:
+        raise errors.Duplicate(f"a cell named {values.get('name')!r} exists") from error
+    return get(api_url, cell.uuid)
+
+
+def delete(api_url: str, cell_uuid: str) -> None:
+    """Remove a cell mapping (the caller checks it holds no hosts or instances)."""
+    with session_for(api_url) as session:
+        session.execute(sa.delete(CellMapping).where(CellMapping.uuid == cell_uuid))
+
+
 class CellCache:
     """Cell mappings as a process sees them, re-read from the API DB every ``max_age`` s.
 

@@ -59,3 +59,10 @@ def list_all(api_url: str, cell_uuid: str | None = None) -> list[Host]:
         query = query.where(CellMapping.uuid == cell_uuid)
     with session_for(api_url) as session:
         return [Host(*row) for row in session.execute(query)]
+
+
+def delete(api_url: str, host: str) -> None:
+    """Remove the mapping of ``host``; NotFound if it has none."""
+    with session_for(api_url) as session:
+        if session.execute(sa.delete(HostMapping).where(HostMapping.host == host)).rowcount != 1:
+            raise errors.NotFound(f"host {host} is not mapped to a cell")

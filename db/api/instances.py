@@ -173,3 +173,11 @@ def page(api_url: str, limit: int, project_id: str | None = None,
                            InstanceMapping.instance_uuid.desc()).limit(limit)
     with session_for(api_url) as session:
         return [_mapping(row) for row in session.scalars(query)]
+
+
+def count_in_cell(api_url: str, cell_id: int) -> int:
+    """Live instances mapped to the cell (deleted ones waiting for purge excluded)."""
+    with session_for(api_url) as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(InstanceMapping).where(
+            InstanceMapping.cell_id == cell_id,
+            InstanceMapping.queued_for_delete.is_(False)))

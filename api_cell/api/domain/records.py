@@ -1,0 +1,80 @@
+"""Servers as the API shows them, whichever tier holds them right now."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any
+
+from common import states
+from db.api.instances import Build
+from db.cell.models import Instance, InstanceFault
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """Why a server is in ERROR."""
+
+    code: int
+    message: str
+    created_at: datetime.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Server:
+    """A server read from a cell DB, or from its build request while it is scheduled."""
+
+    uuid: str
+    name: str
+    project_id: str
+    user_id: str
+    vm_state: str
+    task_state: str | None
+    power_state: int
+    flavor: dict[str, Any]
+    image_ref: str | None
+    metadata: dict[str, str]
+    availability_zone: str | None
+    host: str | None
+    node: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime | None
+    launched_at: datetime.datetime | None = None
+    fault: Fault | None = None
+
+    @property
+    def status(self) -> str:
+        return states.server_status(self.vm_state, self.task_state)
+
+
+@dataclasses.dataclass(frozen=True)
+class UnknownServer:
+    """A server whose cell did not answer: all that is known is that it exists."""
+
+    uuid: str
+
+
+def from_build(build: Build) -> Server:
+    """A server no cell holds yet: BUILD, being scheduled."""
+    snapshot = build.instance
+    return Server(uuid=build.instance_uuid, name=snapshot["name"], project_id=build.project_id,
+                  user_id=build.user_id, vm_state=states.BUILDING,
+                  task_state=states.SCHEDULING, power_state=states.NOSTATE,
+                  flavor=snapshot["flavor"], image_ref=snapshot.get("image_ref"),
+                  metadata=snapshot.get("metadata", {}),
+                  availability_zone=snapshot.get("availability_zone"), host=None, node=None,
+                  created_at=build.created_at, updated_at=None)
+
+
+def from_instance(row: Instance, fault: InstanceFault | None = None) -> Server:
+    """A server as its cell DB holds it, with its latest fault if it is in ERROR."""
+    shown_fault = None
+    if fault is not None and row.vm_state == states.ERROR:
+        shown_fault = Fault(fault.code, fault.message, fault.created_at)
+    return Server(uuid=row.uuid, name=row.display_name, project_id=row.project_id,
+                  user_id=row.user_id, vm_state=row.vm_state, task_state=row.task_state,
+                  power_state=row.power_state, flavor=row.flavor, image_ref=row.image_ref,
+                  metadata=dict(row.metadata_items or {}),
+                  availability_zone=row.availability_zone, host=row.host, node=row.node,
+                  created_at=row.created_at, updated_at=row.updated_at,
+                  launched_at=row.launched_at, fault=shown_fault)

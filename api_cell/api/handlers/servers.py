@@ -1,0 +1,84 @@
+"""/v2.1/servers"""
+
+from __future__ import annotations
+
+from api_cell.api import errors, policies, request
+from api_cell.api.domain import actions, servers
+from api_cell.api.schemas import servers as schemas
+from api_cell.api.views import links
+from api_cell.api.views import servers as view
+
+UNAVAILABLE_CELLS_HEADER = "X-Cellar-Unavailable-Cells"
+
+
+def create() -> tuple[dict, int, dict[str, str]]:
+    """POST /servers: accept a server for building (202)."""
+    request.authorize(policies.SERVERS_CREATE)
+    fields = request.body(schemas.CREATE, "server", schemas.INTEGER_FIELDS)
+    _one_server_only(fields)
+    wanted = servers.NewServer(name=fields["name"], flavor_ref=str(fields["flavorRef"]),
+                               image_ref=fields["imageRef"],
+                               metadata=fields.get("metadata", {}),
+                               availability_zone=fields.get("availability_zone"))
+    accepted = servers.create(request.backends(), request.context(), wanted)
+    base = request.base_url()
+    return ({"server": view.created(accepted.uuid, accepted.admin_pass, base)}, 202,
+            {"Location": links.self_href(base, "servers", accepted.uuid)})
+
+
+def _one_server_only(fields: dict) -> None:
+    min_count, max_count = fields.get("min_count", 1), fields.get("max_count", 1)
+    if min_count > max_count:
+        raise errors.BadRequest("min_count must be <= max_count")
+    if max_count > 1:
+        raise errors.BadRequest("Creating more than one server per request is not "
+                                "supported yet.")
+
+
+def index() -> tuple[dict, int, dict[str, str]]:
+    """GET /servers"""
+    return _list("servers", view.summary)
+
+
+def detail() -> tuple[dict, int, dict[str, str]]:
+    """GET /servers/detail"""
+    show_host = request.allowed(policies.SERVERS_SHOW_HOST)
+    return _list("servers/detail", lambda s, base: view.detail(s, base, show_host))
+
+
+def _list(path: str, shape) -> tuple[dict, int, dict[str, str]]:
+    request.authorize(policies.SERVERS_INDEX)
+    all_projects = bool(request.bool_param("all_tenants"))
+    if all_projects:
+        request.authorize(policies.SERVERS_ALL_TENANTS)
+    page = servers.list_page(request.backends(), request.context(),
+                             limit=request.int_param("limit"),
+                             marker=request.query().get("marker"), all_projects=all_projects)
+    base = request.base_url()
+    document: dict = {"servers": [shape(s, base) for s in page.servers]}
+    if page.next_marker is not None:
+        document["servers_links"] = links.next_page(base, path, request.query(),
+                                                    page.next_marker)
+    headers = {}
+    if page.unavailable_cells:
+        headers[UNAVAILABLE_CELLS_HEADER] = ",".join(page.unavailable_cells)
+    return document, 200, headers
+
+
+def show(server_id: str) -> dict:
+    """GET /servers/{server_id}"""
+    backends = request.backends()
+    mapping = servers.find(backends, request.context(), server_id)
+    request.authorize(policies.SERVERS_SHOW, {"project_id": mapping.project_id})
+    server = servers.show(backends, mapping)
+    show_host = request.allowed(policies.SERVERS_SHOW_HOST)
+    return {"server": view.detail(server, request.base_url(), show_host)}
+
+
+def delete(server_id: str) -> tuple[str, int]:
+    """DELETE /servers/{server_id}"""
+    backends = request.backends()
+    mapping = servers.find(backends, request.context(), server_id)
+    request.authorize(policies.SERVERS_DELETE, {"project_id": mapping.project_id})
+    actions.delete(backends, request.context(), mapping)
+    return "", 204

@@ -1,0 +1,1 @@
+"""JSON Schemas of the request bodies, one module per resource."""

@@ -1,0 +1,1 @@
+"""View builders: records in, the JSON shapes of the OpenStack Compute API out."""

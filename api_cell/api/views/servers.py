@@ -1,0 +1,94 @@
+"""The server views of the compute API (as of microversion 2.1)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+from api_cell.api.domain.records import Server, UnknownServer
+from api_cell.api.views import links
+
+
+def host_id(project_id: str, host: str | None) -> str:
+    """An opaque id of the host, the same for one project's servers on one host only."""
+    if not host:
+        return ""
+    return hashlib.sha224((project_id + host).encode()).hexdigest()
+
+
+def created(uuid: str, admin_pass: str, base_url: str) -> dict[str, Any]:
+    """The reply to POST /servers."""
+    return {"id": uuid, "links": links.resource(base_url, "servers", uuid),
+            "adminPass": admin_pass, "OS-DCF:diskConfig": "MANUAL",
+            "security_groups": [{"name": "default"}]}
+
+
+def unknown(server: UnknownServer, base_url: str) -> dict[str, Any]:
+    """A server whose cell did not answer."""
+    return {"id": server.uuid, "status": "UNKNOWN",
+            "links": links.resource(base_url, "servers", server.uuid)}
+
+
+def summary(server: Server | UnknownServer, base_url: str) -> dict[str, Any]:
+    """The entry of GET /servers."""
+    if isinstance(server, UnknownServer):
+        return unknown(server, base_url)
+    return {"id": server.uuid, "name": server.name,
+            "links": links.resource(base_url, "servers", server.uuid)}
+
+
+def detail(server: Server | UnknownServer, base_url: str,
+           show_host: bool = False) -> dict[str, Any]:
+    """The entry of GET /servers/detail and GET /servers/{id}; host only for admins."""
+    if isinstance(server, UnknownServer):
+        return unknown(server, base_url)
+    view = {
+        **summary(server, base_url),
+        "status": server.status,
+        "tenant_id": server.project_id,
+        "user_id": server.user_id,
+        "metadata": dict(server.metadata),
+        "hostId": host_id(server.project_id, server.host),
+        "image": _image(server, base_url),
+        "flavor": {"id": server.flavor.get("id"),
+                   "links": links.bookmark(base_url, "flavors", str(server.flavor.get("id")))},
+        "created": links.isotime(server.created_at),
+        "updated": links.isotime(server.updated_at or server.created_at),
+        "addresses": {},
+        "accessIPv4": "",
+        "accessIPv6": "",
+        "key_name": None,
+        "config_drive": "",
+        "progress": 0,
+        "security_groups": [{"name": "default"}],
+        "OS-DCF:diskConfig": "MANUAL",
+        "OS-EXT-AZ:availability_zone": server.availability_zone or "",
+        "OS-EXT-STS:vm_state": server.vm_state,
+        "OS-EXT-STS:task_state": server.task_state,
+        "OS-EXT-STS:power_state": server.power_state,
+        "OS-SRV-USG:launched_at": _usage_time(server.launched_at),
+        "OS-SRV-USG:terminated_at": None,
+        "os-extended-volumes:volumes_attached": [],
+    }
+    if show_host:
+        view["OS-EXT-SRV-ATTR:host"] = server.host
+        view["OS-EXT-SRV-ATTR:hypervisor_hostname"] = server.node
+        view["OS-EXT-SRV-ATTR:instance_name"] = f"instance-{server.uuid}"
+    if server.fault is not None:
+        view["fault"] = {"code": server.fault.code, "message": server.fault.message,
+                         "created": links.isotime(server.fault.created_at)}
+    return view
+
+
+def _image(server: Server, base_url: str) -> dict[str, Any] | str:
+    # A server booted from a volume shows its image as an empty string, as Nova does.
+    if not server.image_ref:
+        return ""
+    return {"id": server.image_ref,
+            "links": links.bookmark(base_url, "images", server.image_ref)}
+
+
+def _usage_time(moment: datetime.datetime | None) -> str | None:
+    # The usage extension writes times without the zone suffix.
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%f")

@@ -10,7 +10,7 @@ FLAVORS = [
     {"name": "m1.medium", "id": "3", "ram": 4096, "vcpus": 2, "disk": 40},
 ]
 IMAGE = {"name": "cellar-tiny", "id": "5c1f6e2a-4b1e-4f0e-9d55-0a11ce11a700",
-         "disk_format": "raw", "container_format": "bare", "min_disk": 0, "min_ram": 0}
+         "minDisk": 0, "minRam": 0}
 
 
 def seed(api_url: str) -> None:

@@ -54,6 +54,7 @@ class StreamWorker(threading.Thread):
 
     def _run_one(self, task: Task) -> None:
         with context.request_scope(task.request_id):
+            LOG.info("task %s: %s %s", task.id, task.kind, task.payload)
             try:
                 self.handle(task)
             except Exception:

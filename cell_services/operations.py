@@ -1,0 +1,197 @@
+"""What the conductor does for each kind of task on the cell's stream.
+
+Transport-agnostic: it reads and writes the cell DB, calls agents through an
+AgentClient and placement through a PlacementClient. Delivery is at least once, so
+each operation first checks that the instance still waits for it (by vm_state and
+task_state) and does nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cell_services.agent_client import AgentClient, AgentError, AgentUnreachable, Guest
+from common import states
+from common.placement_client import PlacementClient
+from common.tasks import Task
+from db import errors
+from db.base import utcnow
+from db.cell import instances, services
+from db.cell.models import Instance
+
+LOG = logging.getLogger(__name__)
+
+# Event names as the compute API shows them in os-instance-actions.
+BUILD_EVENT = "compute__do_build_and_run_instance"
+STOP_EVENT = "compute_stop_instance"
+START_EVENT = "compute_start_instance"
+REBOOT_EVENT = "compute_reboot_instance"
+DELETE_EVENT = "compute_terminate_instance"
+
+LOCK_STRIPES = 256
+
+
+class HostUnknown(AgentError):
+    """The instance's host is not a registered compute host of this cell."""
+
+
+class InstanceOperations:
+    """Runs the tasks of one cell; a task for one instance runs alone in this process."""
+
+    def __init__(self, cell_url: str, agents: AgentClient, placement: PlacementClient) -> None:
+        self.cell_url = cell_url
+        self.agents = agents
+        self.placement = placement
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._handlers: dict[str, Callable[[str, dict[str, Any], str], None]] = {
+            "build": self.build, "stop": self.stop, "start": self.start,
+            "reboot": self.reboot, "delete": self.delete}
+
+    def handle(self, task: Task) -> None:
+        """Run ``task``. Raises what should make the task be retried later."""
+        handler = self._handlers.get(task.kind)
+        instance_uuid = task.payload.get("instance_uuid")
+        if handler is None or not instance_uuid:
+            LOG.error("dropping task %s: unknown kind %r or no instance_uuid", task.id,
+                      task.kind)
+            return
+        with self._lock(instance_uuid):
+            handler(instance_uuid, task.payload, task.request_id)
+
+    def _lock(self, instance_uuid: str) -> threading.Lock:
+        # Two workers holding a redelivered task and its original must not interleave
+        # (a delete racing a spawn could leave a guest behind). Locks are striped so
+        # their number stays fixed however many instances pass through.
+        return self._locks[hash(instance_uuid) % len(self._locks)]
+
+    def _waiting(self, instance_uuid: str, task_states: tuple[str, ...]) -> Instance | None:
+        """The instance if it still waits for a task in ``task_states``, else None."""
+        try:
+            instance = instances.get(self.cell_url, instance_uuid)
+        except errors.NotFound:
+            LOG.info("instance %s is gone; nothing to do", instance_uuid)
+            return None
+        if instance.task_state not in task_states:
+            LOG.info("instance %s is %s/%s; task already done", instance_uuid,
+                     instance.vm_state, instance.task_state)
+            return None
+        return instance
+
+    def _compute(self, instance: Instance) -> services.ComputeHost:
+        if not instance.host:
+            raise HostUnknown(f"instance {instance.uuid} has no host")
+        try:
+            return services.get_compute(self.cell_url, instance.host)
+        except errors.NotFound as error:
+            raise HostUnknown(str(error)) from error
+
+    def _fail(self, instance: Instance, error: Exception, request_id: str, event: str,
+              **values: Any) -> None:
+        """End the task in failure: clear task_state (and set ``values``), keep a fault."""
+        LOG.error("%s of instance %s failed: %s", event, instance.uuid, error)
+        try:
+            instances.update(self.cell_url, instance.uuid,
+                             expected_task_state=instance.task_state, task_state=None,
+                             **values)
+        except (errors.Conflict, errors.NotFound):
+            LOG.info("instance %s changed meanwhile; leaving its state", instance.uuid)
+        instances.add_fault(self.cell_url, instance.uuid, 500, str(error))
+        instances.record_event(self.cell_url, instance.uuid, request_id, event,
+                               instance.host, "Error", traceback=str(error))
+
+    def _finish(self, instance: Instance, request_id: str, event: str,
+                **values: Any) -> None:
+        """End the task in success: set ``values``, clear task_state, record the event."""
+        try:
+            instances.update(self.cell_url, instance.uuid,
+                             expected_task_state=instance.task_state, task_state=None,
+                             **values)
+        except (errors.Conflict, errors.NotFound):
+            LOG.info("instance %s changed during %s; leaving its state", instance.uuid,
+                     event)
+            return
+        instances.record_event(self.cell_url, instance.uuid, request_id, event,
+                               instance.host, "Success")
+
+    def build(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Spawn the guest; ACTIVE/RUNNING, or ERROR with a fault and no allocation."""
+        instance = self._waiting(instance_uuid, (states.SPAWNING,))
+        if instance is None:
+            return
+        flavor = instance.flavor
+        guest = Guest(instance_uuid=instance.uuid, name=instance.display_name,
+                      vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
+                      root_gb=flavor.get("root_gb", 0), image_ref=instance.image_ref or "")
+        try:
+            power_state = self.agents.spawn(self._compute(instance), guest)
+        except AgentError as error:
+            self._fail(instance, error, request_id, BUILD_EVENT, vm_state=states.ERROR)
+            self.placement.release(instance.uuid)
+            return
+        self._finish(instance, request_id, BUILD_EVENT, vm_state=states.ACTIVE,
+                     power_state=power_state, launched_at=utcnow())
+
+    def stop(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Power the guest off; STOPPED/SHUTDOWN. On failure the vm_state stays."""
+        instance = self._waiting(instance_uuid, (states.POWERING_OFF,))
+        if instance is None:
+            return
+        try:
+            power_state = self.agents.power_off(self._compute(instance), instance.uuid)
+        except AgentError as error:
+            self._fail(instance, error, request_id, STOP_EVENT)
+            return
+        self._finish(instance, request_id, STOP_EVENT, vm_state=states.STOPPED,
+                     power_state=power_state)
+
+    def start(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Power the guest on; ACTIVE/RUNNING. On failure the vm_state stays."""
+        instance = self._waiting(instance_uuid, (states.POWERING_ON,))
+        if instance is None:
+            return
+        try:
+            power_state = self.agents.power_on(self._compute(instance), instance.uuid)
+        except AgentError as error:
+            self._fail(instance, error, request_id, START_EVENT)
+            return
+        self._finish(instance, request_id, START_EVENT, vm_state=states.ACTIVE,
+                     power_state=power_state)
+
+    def reboot(self, instance_uuid: str, payload: dict[str, Any], request_id: str) -> None:
+        """Restart the guest; ACTIVE/RUNNING, or ERROR with a fault."""
+        instance = self._waiting(instance_uuid, (states.REBOOTING, states.REBOOTING_HARD))
+        if instance is None:
+            return
+        hard = (payload.get("reboot_type") == "HARD"
+                or instance.task_state == states.REBOOTING_HARD)
+        try:
+            power_state = self.agents.reboot(self._compute(instance), instance.uuid, hard)
+        except AgentError as error:
+            self._fail(instance, error, request_id, REBOOT_EVENT, vm_state=states.ERROR)
+            return
+        self._finish(instance, request_id, REBOOT_EVENT, vm_state=states.ACTIVE,
+                     power_state=power_state)
+
+    def delete(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Destroy the guest, release the allocation, soft-delete the row.
+
+        The guest goes first: releasing the allocation of a guest that still runs
+        would let placement hand its resources to another instance.
+        """
+        instance = self._waiting(instance_uuid, (states.DELETING,))
+        if instance is None:
+            return
+        try:
+            self.agents.destroy(self._compute(instance), instance.uuid)
+        except (HostUnknown, AgentUnreachable) as error:
+            LOG.warning("not destroying the guest of %s: %s", instance.uuid, error)
+        except AgentError as error:
+            self._fail(instance, error, request_id, DELETE_EVENT, vm_state=states.ERROR)
+            return
+        self.placement.release(instance.uuid)
+        instances.soft_delete(self.cell_url, instance.uuid)
+        instances.record_event(self.cell_url, instance.uuid, request_id, DELETE_EVENT,
+                               instance.host, "Success")

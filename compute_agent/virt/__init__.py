@@ -1,0 +1,1 @@
+"""Virt drivers: how the agent drives a hypervisor."""

@@ -123,8 +123,8 @@ class InstanceOperations:
             return
         flavor = instance.flavor
         guest = Guest(instance_uuid=instance.uuid, name=instance.display_name,
-                      vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
-                      root_gb=flavor.get("root_gb", 0), image_ref=instance.image_ref or "")
+                      vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
+                      root_gb=flavor["disk"], image_ref=instance.image_ref or "")
         try:
             power_state = self.agents.spawn(self._compute(instance), guest)
         except AgentError as error:

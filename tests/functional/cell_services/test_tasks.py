@@ -12,7 +12,8 @@ from db.cell import instances
 from db.cell.models import InstanceAction, InstanceFault
 from db.engine import session_for
 
-FLAVOR = {"vcpus": 1, "memory_mb": 64, "root_gb": 1}
+FLAVOR = {"id": "1", "name": "tiny", "vcpus": 1, "ram": 64, "disk": 1, "ephemeral": 0,
+          "swap": 0, "extra_specs": {}}
 
 
 def _events(cell_url: str, instance_uuid: str) -> dict[str, list[tuple[str, str]]]:

@@ -68,11 +68,38 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                              "e.g. mysql+pymysql://root@127.0.0.1/cellar_{name}")
     parser.add_argument("--redis-url", help="use this Redis instead of a private one")
     parser.add_argument("--key-prefix", default="cellar", help="prefix of Redis keys")
+    parser.add_argument("--host-size", type=_host_size, metavar="VCPUS:MEMORY_MB:DISK_GB",
+                        help="simulate hosts of this size (libvirt's test driver with a "
+                             "node description) instead of test:///default's 16 vCPU, "
+                             "3 GiB host without disk")
     parser.add_argument("--debug", action="store_true", help="services log at DEBUG")
     args = parser.parse_args(argv)
     if args.cells < 1 or args.hosts_per_cell < 1:
         parser.error("--cells and --hosts-per-cell must be at least 1")
     return args
+
+
+def _host_size(text: str) -> tuple[int, int, int]:
+    try:
+        vcpus, memory_mb, disk_gb = (int(part) for part in text.split(":"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError("expected VCPUS:MEMORY_MB:DISK_GB") from error
+    if min(vcpus, memory_mb, disk_gb) < 1:
+        raise argparse.ArgumentTypeError("every part of --host-size must be positive")
+    return vcpus, memory_mb, disk_gb
+
+
+def libvirt_test_node(state_dir: pathlib.Path, size: tuple[int, int, int] | None) -> dict:
+    """[compute] settings for the simulated hosts: test:///default or a node file."""
+    if size is None:
+        return {"libvirt_uri": "test:///default"}
+    vcpus, memory_mb, disk_gb = size
+    node = state_dir / "test-node.xml"
+    node.write_text(
+        f"<node><cpu><mhz>2000</mhz><model>x86_64</model><active>{vcpus}</active>"
+        f"<nodes>1</nodes><sockets>1</sockets><cores>{vcpus}</cores><threads>1</threads>"
+        f"</cpu><memory>{memory_mb * 1024}</memory></node>\n")
+    return {"libvirt_uri": f"test://{node}", "local_gb": str(disk_gb)}
 
 
 def free_port() -> int:
@@ -82,7 +109,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(layout: Layout, key_prefix: str, debug: bool) -> None:
+def check_ports_free(*ports: int) -> None:
+    """Stop early, with a clear message, if another process holds one of ``ports``."""
+    for port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError as error:
+                raise SystemExit(f"cellar-aio: port {port} on 127.0.0.1 is in use "
+                                 f"({error.strerror}); stop what holds it or choose "
+                                 "another with --api-port/--placement-port") from error
+
+
+def write_config(layout: Layout, key_prefix: str, debug: bool, compute: dict) -> None:
     """The one configuration file every child reads (plus its own small overrides)."""
     config = configparser.ConfigParser(interpolation=None)
     config["DEFAULT"] = {"state_path": str(layout.state_dir), "debug": str(debug)}
@@ -93,7 +133,7 @@ def write_config(layout: Layout, key_prefix: str, debug: bool) -> None:
     config["api"] = {"auth_strategy": "noauth2"}
     config["compute_api"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.api_port)}
     config["placement"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.placement_port)}
-    config["compute"] = {"libvirt_uri": "test:///default"}
+    config["compute"] = compute
     with open(layout.config_file, "w") as handle:
         config.write(handle)
 
@@ -203,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the all-in-one cloud until Ctrl-C or SIGTERM."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s cellar-aio %(message)s")
+    check_ports_free(args.api_port, args.placement_port)
     state_dir = pathlib.Path(args.state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(state_dir / "logs")
@@ -217,7 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_port=args.api_port, placement_port=args.placement_port,
             conductor_ports={c: free_port() for c in cells},
             database_url_template=args.database_url_template, redis_url=redis_url)
-        write_config(layout, args.key_prefix, args.debug)
+        write_config(layout, args.key_prefix, args.debug,
+                     libvirt_test_node(state_dir, args.host_size))
         prepare_databases(layout)
         start_services(layout, supervisor)
         wait_ready(layout, supervisor)

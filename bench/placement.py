@@ -160,9 +160,10 @@ def bulk_providers(db_url: str, count: int) -> None:
                 " reserved, min_unit, max_unit, step_size, allocation_ratio, created_at)"
                 " VALUES (:rp, :rc, :total, :res, 1, :max, 1, :ratio, :now)"),
                 [{**r, "now": now} for r in rows])
+            # Logged like any write, so the running workers' indexes pick them up.
             conn.execute(sa.text("INSERT INTO provider_changes (resource_provider_id,"
-                                 " usage_only, created_at) VALUES (NULL, 0, :now)"),
-                         {"now": now})
+                                 " usage_only, created_at) VALUES (:rp, 0, :now)"),
+                         [{"rp": i, "now": now} for i in ids])
     engine.dispose()
 
 

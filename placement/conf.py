@@ -15,6 +15,12 @@ placement_opts = [
     cfg.IntOpt("allocation_conflict_retry_count", default=10, min=1,
                help="How many times a claim is retried internally when another writer "
                     "changed one of its providers first, before answering 409."),
+    cfg.BoolOpt("randomize_allocation_candidates", default=False,
+                help="Shuffle allocation candidates before the limit of GET "
+                     "/allocation_candidates is applied, so that schedulers asking "
+                     "with a small limit spread over all fitting providers instead of "
+                     "always getting the same first ones. Off: candidates come in a "
+                     "stable order (by tree)."),
 ]
 
 

@@ -31,10 +31,26 @@ def json_body(schema: dict) -> Any:
     return data
 
 
+_VALIDATORS: dict[str, Any] = {}
+
+
+def _validator(schema: dict) -> Any:
+    """A checked validator for ``schema``, built once per distinct schema."""
+    key = json.dumps(schema, sort_keys=True)
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        validator = _VALIDATORS[key] = cls(schema)
+    return validator
+
+
 def validate(data: Any, schema: dict) -> None:
     """Raise BadRequest unless ``data`` matches the JSON ``schema``."""
     try:
-        jsonschema.validate(data, schema)
+        error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(data))
+        if error is not None:
+            raise error
     except jsonschema.ValidationError as exc:
         raise errors.BadRequest(f"JSON does not validate: {exc.message}") from None
 

@@ -7,10 +7,12 @@ ids from ``CUSTOM_RC_ID_BASE`` up, so the two ranges never meet.
 
 from __future__ import annotations
 
+import datetime
+
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from db.base import NAMING_CONVENTION, UUID, TimestampMixin
+from db.base import NAMING_CONVENTION, UUID, DateTime, TimestampMixin, utcnow
 
 CUSTOM_RC_ID_BASE = 10000
 
@@ -157,3 +159,21 @@ class Allocation(TimestampMixin, Base):
     consumer_id: orm.Mapped[str] = orm.mapped_column(UUID)
     resource_class_id: orm.Mapped[int] = orm.mapped_column()
     used: orm.Mapped[int] = orm.mapped_column(sa.BigInteger)
+
+
+class ProviderChange(Base):
+    """One committed change of a provider (NULL: of the class or trait catalogue).
+
+    Every write that changes what allocation candidates could answer adds a row in
+    its own transaction; each worker's candidate index reads the rows past the last
+    one it applied and reloads only those providers. Rows are pruned after a while.
+    """
+
+    __tablename__ = "provider_changes"
+    id: orm.Mapped[int] = orm.mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    resource_provider_id: orm.Mapped[int | None] = orm.mapped_column()
+    # True when only the provider's usage changed (a claim or a release).
+    usage_only: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        DateTime, default=utcnow, nullable=False)

@@ -19,9 +19,12 @@ def list_candidates(ctx: RequestContext) -> flask.Response:
     params = util.query_params()
     request = parse_request(ctx, params)
     cand_obj.check_request(request)
-    found = cand_obj.find(ctx.db_url, request)
+    conf = flask.current_app.config["PLACEMENT_CONF"]
+    found = cand_obj.find(ctx.db_url, request,
+                          randomize=conf.placement.randomize_allocation_candidates)
+    uuid = {pid: p.uuid for pid, p in found.providers.items()}
     return util.json_response({
-        "allocation_requests": [_request(ctx, found, allocations, mappings)
+        "allocation_requests": [_request(ctx, uuid, allocations, mappings)
                                 for allocations, mappings in found.requests],
         "provider_summaries": _summaries(ctx, found),
     })
@@ -102,9 +105,8 @@ def _global(ctx: RequestContext, request: cand_obj.CandidateRequest, key: str,
         request.same_subtree = [[s.strip() for s in v.split(",")] for v in values]
 
 
-def _request(ctx: RequestContext, found: cand_obj.Candidates,
+def _request(ctx: RequestContext, uuid: dict[int, str],
              allocations: dict[int, dict[str, int]], mappings: dict[str, list[int]]) -> dict:
-    uuid = {pid: p.uuid for pid, p in found.providers.items()}
     if not ctx.at_least(12):
         return {"allocations": [{"resource_provider": {"uuid": uuid[p]}, "resources": r}
                                 for p, r in sorted(allocations.items())]}

@@ -7,7 +7,14 @@ from sqlalchemy import exc as sa_exc
 
 from db.base import utcnow
 from placement import errors
-from placement.objects.base import AGG, RP_AGG, bump_generation, provider_row, transaction
+from placement.objects.base import (
+    AGG,
+    RP_AGG,
+    bump_generation,
+    provider_row,
+    record_changes,
+    transaction,
+)
 
 
 def _aggregates(conn: sa.Connection, provider_id: int) -> list[str]:
@@ -47,6 +54,8 @@ def set_aggregates(url: str, uuid: str, aggregates: list[str],
             new_generation = row.generation
             if generation is not None:
                 new_generation = bump_generation(conn, row.id, row.generation)
+            else:
+                record_changes(conn, [row.id])
             return new_generation, _aggregates(conn, row.id)
     except sa_exc.IntegrityError:
         # Another request created one of the aggregates at the same moment.

@@ -26,6 +26,7 @@ from placement.objects.base import (
     PROJECT,
     RP,
     USER,
+    record_changes,
     run_with_retries,
     transaction,
 )
@@ -56,21 +57,34 @@ def replace(url: str, items: list[ConsumerAllocations], attempts: int) -> None:
 
 
 def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
-    """Replace the consumers' allocations inside ``conn``'s transaction."""
-    rc_ids = resource_class.ids_for(
-        conn, {rc for item in items for res in item.allocations.values() for rc in res})
-    providers = _providers(conn, {rp for item in items for rp in item.allocations})
+    """Replace the consumers' allocations inside ``conn``'s transaction.
+
+    The hot path of every claim, so it keeps to few statements: one read of the
+    providers with their inventory, generation and others' usage (one snapshot),
+    one of the consumers, a compare-and-swap per provider, the inserts.
+    """
+    rc_ids = _class_ids(conn, {rc for item in items for res in item.allocations.values()
+                               for rc in res})
     consumer_uuids = [item.consumer_uuid for item in items]
+    providers, inventories, others = _provider_state(
+        conn, {rp for item in items for rp in item.allocations}, consumer_uuids)
     consumers = _consumers(conn, consumer_uuids)
     for item in items:
         _check_consumer_generation(item, consumers.get(item.consumer_uuid))
-    old = conn.execute(sa.select(ALLOC.c.resource_provider_id).distinct()
-                       .where(ALLOC.c.consumer_id.in_(consumer_uuids))).scalars().all()
+    # Providers the consumers leave also get a new generation, from the same snapshot.
+    old: dict[int, int] = {}
+    if consumers:
+        old = dict(conn.execute(
+            sa.select(RP.c.id, RP.c.generation)
+            .where(RP.c.id.in_(sa.select(ALLOC.c.resource_provider_id)
+                               .where(ALLOC.c.consumer_id.in_(consumer_uuids))))).all())
     wanted = _wanted(items, providers, rc_ids)
-    _bump_providers(conn, {p.id for p in providers.values()} | set(old))
-    _check_capacity(conn, wanted, consumer_uuids, {p.id: u for u, p in providers.items()},
+    generations = {**old, **{p.id: p.generation for p in providers.values()}}
+    _bump_providers(conn, generations)
+    _check_capacity(wanted, inventories, others, {p.id: u for u, p in providers.items()},
                     {i: n for n, i in rc_ids.items()})
-    conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(consumer_uuids)))
+    if old:
+        conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(consumer_uuids)))
     now = utcnow()
     rows = [{"resource_provider_id": providers[rp].id, "consumer_id": item.consumer_uuid,
              "resource_class_id": rc_ids[rc], "used": amount, "created_at": now}
@@ -80,16 +94,43 @@ def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
         conn.execute(sa.insert(ALLOC), rows)
     for item in items:
         _save_consumer(conn, item, consumers.get(item.consumer_uuid))
+    record_changes(conn, generations, usage_only=True)
 
 
-def _providers(conn: sa.Connection, uuids: set[str]) -> dict[str, sa.Row]:
-    rows = conn.execute(sa.select(RP.c.id, RP.c.uuid, RP.c.generation)
-                        .where(RP.c.uuid.in_(sorted(uuids)))).all() if uuids else []
-    found = {r.uuid: r for r in rows}
-    for uuid in sorted(uuids - set(found)):
+def _class_ids(conn: sa.Connection, names: set[str]) -> dict[str, int]:
+    """Class ids; standard classes need no query."""
+    standard = resource_class.STANDARD_IDS
+    if all(name in standard for name in names):
+        return {name: standard[name] for name in names}
+    return resource_class.ids_for(conn, names)
+
+
+def _provider_state(conn: sa.Connection, uuids: set[str], consumer_uuids: list[str]):
+    """Providers by uuid, their inventories and what other consumers use of them.
+
+    One statement, so generation, inventory and usage come from one snapshot.
+    """
+    if not uuids:
+        return {}, {}, {}
+    others = (sa.select(sa.func.coalesce(sa.func.sum(ALLOC.c.used), 0))
+              .where(ALLOC.c.resource_provider_id == RP.c.id,
+                     ALLOC.c.resource_class_id == INV.c.resource_class_id,
+                     ALLOC.c.consumer_id.not_in(consumer_uuids))
+              .scalar_subquery())
+    rows = conn.execute(
+        sa.select(RP.c.id, RP.c.uuid, RP.c.generation, INV.c.resource_class_id,
+                  INV.c.total, INV.c.reserved, INV.c.min_unit, INV.c.max_unit,
+                  INV.c.step_size, INV.c.allocation_ratio, others.label("others"))
+        .outerjoin(INV, INV.c.resource_provider_id == RP.c.id)
+        .where(RP.c.uuid.in_(sorted(uuids)))).all()
+    providers = {r.uuid: r for r in rows}
+    for uuid in sorted(uuids - set(providers)):
         raise errors.BadRequest(
             f"Allocation for resource provider '{uuid}' that does not exist.")
-    return found
+    inventories = {(r.id, r.resource_class_id): r for r in rows
+                   if r.resource_class_id is not None}
+    used = {key: int(r.others or 0) for key, r in inventories.items()}
+    return providers, inventories, used
 
 
 def _consumers(conn: sa.Connection, uuids: list[str]) -> dict[str, sa.Row]:
@@ -119,16 +160,12 @@ def _wanted(items: list[ConsumerAllocations], providers: dict[str, sa.Row],
     return wanted
 
 
-def _bump_providers(conn: sa.Connection, provider_ids: set[int]) -> None:
+def _bump_providers(conn: sa.Connection, seen: dict[int, int]) -> None:
     """Compare-and-swap every touched provider's generation, in id order.
 
-    The generation read here belongs to the transaction's snapshot, the same one
+    ``seen`` holds the generations read in this transaction's snapshot, the one
     the capacity check reads; the ordered updates avoid lock cycles.
     """
-    if not provider_ids:
-        return
-    seen = dict(conn.execute(sa.select(RP.c.id, RP.c.generation)
-                             .where(RP.c.id.in_(sorted(provider_ids)))).all())
     for provider_id in sorted(seen):
         result = conn.execute(
             sa.update(RP).where(RP.c.id == provider_id, RP.c.generation == seen[provider_id])
@@ -137,23 +174,9 @@ def _bump_providers(conn: sa.Connection, provider_ids: set[int]) -> None:
             raise errors.RetryableConflict()
 
 
-def _check_capacity(conn: sa.Connection, wanted: dict[tuple[int, int], list[int]],
-                    consumer_uuids: list[str], rp_uuids: dict[int, str],
+def _check_capacity(wanted: dict[tuple[int, int], list[int]], inventories: dict,
+                    others: dict[tuple[int, int], int], rp_uuids: dict[int, str],
                     rc_names: dict[int, str]) -> None:
-    if not wanted:
-        return
-    rp_ids = sorted({rp for rp, _rc in wanted})
-    rc_ids = sorted({rc for _rp, rc in wanted})
-    inventories = {(r.resource_provider_id, r.resource_class_id): r for r in conn.execute(
-        sa.select(INV).where(INV.c.resource_provider_id.in_(rp_ids),
-                             INV.c.resource_class_id.in_(rc_ids)))}
-    others = dict(((r[0], r[1]), r[2]) for r in conn.execute(
-        sa.select(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id,
-                  sa.func.sum(ALLOC.c.used))
-        .where(ALLOC.c.resource_provider_id.in_(rp_ids),
-               ALLOC.c.resource_class_id.in_(rc_ids),
-               ALLOC.c.consumer_id.not_in(consumer_uuids))
-        .group_by(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id)))
     for key, amounts in sorted(wanted.items()):
         rp, rc = rp_uuids[key[0]], rc_names[key[1]]
         inv = inventories.get(key)
@@ -164,7 +187,7 @@ def _check_capacity(conn: sa.Connection, wanted: dict[tuple[int, int], list[int]
         for amount in amounts:
             _check_unit(inv, amount, rc, rp)
         capacity = (inv.total - inv.reserved) * inv.allocation_ratio
-        if int(others.get(key) or 0) + sum(amounts) > capacity:
+        if others.get(key, 0) + sum(amounts) > capacity:
             raise errors.Conflict(
                 f"Unable to allocate inventory: Unable to create allocation for '{rc}' on "
                 f"resource provider '{rp}'. The requested amount would exceed the capacity.")
@@ -178,31 +201,27 @@ def _check_unit(inv: sa.Row, amount: int, rc: str, rp: str) -> None:
             f"or step_size {inv.step_size}.")
 
 
-def _external_id(conn: sa.Connection, table: sa.Table, external_id: str) -> int:
-    """The id of the project or user ``external_id``, created if new."""
-    found = conn.execute(sa.select(table.c.id).where(table.c.external_id == external_id)
-                         ).scalar()
-    if found is not None:
-        return found
+def _owner_ids(conn: sa.Connection, project: str, user: str,
+               consumer_type: str | None) -> tuple[int | None, int | None, int | None]:
+    """Ids of the project, user and consumer type (None when unknown), one query."""
+    def one(table: sa.Table, column: sa.Column, value: str | None):
+        if value is None:
+            return sa.null()
+        return sa.select(table.c.id).where(column == value).scalar_subquery()
+    row = conn.execute(sa.select(one(PROJECT, PROJECT.c.external_id, project),
+                                 one(USER, USER.c.external_id, user),
+                                 one(CONSUMER_TYPE, CONSUMER_TYPE.c.name, consumer_type))
+                       ).one()
+    return row[0], row[1], row[2]
+
+
+def _create(conn: sa.Connection, table: sa.Table, **values) -> int:
+    """Insert a project, user or consumer type that did not exist."""
     try:
-        return conn.execute(sa.insert(table).values(
-            external_id=external_id, created_at=utcnow())).inserted_primary_key[0]
+        return conn.execute(sa.insert(table).values(created_at=utcnow(), **values)
+                            ).inserted_primary_key[0]
     except sa_exc.IntegrityError:
         # Created by a concurrent request; a fresh transaction will see it.
-        raise errors.RetryableConflict() from None
-
-
-def _consumer_type_id(conn: sa.Connection, name: str | None) -> int | None:
-    if name is None:
-        return None
-    found = conn.execute(sa.select(CONSUMER_TYPE.c.id).where(CONSUMER_TYPE.c.name == name)
-                         ).scalar()
-    if found is not None:
-        return found
-    try:
-        return conn.execute(sa.insert(CONSUMER_TYPE).values(
-            name=name, created_at=utcnow())).inserted_primary_key[0]
-    except sa_exc.IntegrityError:
         raise errors.RetryableConflict() from None
 
 
@@ -212,10 +231,18 @@ def _save_consumer(conn: sa.Connection, item: ConsumerAllocations, row: sa.Row |
         if row is not None:
             conn.execute(sa.delete(CONSUMER).where(CONSUMER.c.id == row.id))
         return
-    values = {"project_id": _external_id(conn, PROJECT, item.project_id or INCOMPLETE_CONSUMER_ID),
-              "user_id": _external_id(conn, USER, item.user_id or INCOMPLETE_CONSUMER_ID)}
+    project = item.project_id or INCOMPLETE_CONSUMER_ID
+    user = item.user_id or INCOMPLETE_CONSUMER_ID
+    project_id, user_id, type_id = _owner_ids(conn, project, user, item.consumer_type)
+    if project_id is None:
+        project_id = _create(conn, PROJECT, external_id=project)
+    if user_id is None:
+        user_id = _create(conn, USER, external_id=user)
+    if type_id is None and item.consumer_type is not None:
+        type_id = _create(conn, CONSUMER_TYPE, name=item.consumer_type)
+    values = {"project_id": project_id, "user_id": user_id}
     if item.consumer_type is not None or row is None:
-        values["consumer_type_id"] = _consumer_type_id(conn, item.consumer_type)
+        values["consumer_type_id"] = type_id
     if row is None:
         _insert_consumer(conn, item, values)
         return
@@ -256,6 +283,7 @@ def delete_consumer_allocations(url: str, consumer_uuid: str) -> None:
         # holding the old generation must notice the change.
         conn.execute(sa.update(RP).where(RP.c.id.in_(sorted(providers)))
                      .values(generation=RP.c.generation + 1))
+        record_changes(conn, providers, usage_only=True)
         conn.execute(sa.delete(CONSUMER).where(CONSUMER.c.uuid == consumer_uuid))
 
 

@@ -28,6 +28,7 @@ CONSUMER = models.Consumer.__table__
 PROJECT = models.Project.__table__
 USER = models.User.__table__
 CONSUMER_TYPE = models.ConsumerType.__table__
+CHANGES = models.ProviderChange.__table__
 
 # MySQL errors worth a fresh transaction: deadlock, lock wait timeout.
 _RETRYABLE_MYSQL = {1205, 1213}
@@ -76,6 +77,17 @@ def provider_row(conn: sa.Connection, uuid: str) -> sa.Row:
     return row
 
 
+def record_changes(conn: sa.Connection, provider_ids, usage_only: bool = False) -> None:
+    """Log that ``provider_ids`` changed (None: the class catalogue), in ``conn``'s
+    transaction, so every worker's candidate index reloads them once it commits."""
+    now = utcnow()
+    rows = [{"resource_provider_id": pid, "usage_only": usage_only, "created_at": now}
+            for pid in sorted(
+        set(provider_ids), key=lambda p: -1 if p is None else p)]
+    if rows:
+        conn.execute(sa.insert(CHANGES), rows)
+
+
 def bump_generation(conn: sa.Connection, provider_id: int, seen: int) -> int:
     """Compare-and-swap the provider's generation from ``seen`` to ``seen + 1``.
 
@@ -88,6 +100,7 @@ def bump_generation(conn: sa.Connection, provider_id: int, seen: int) -> int:
         raise errors.ConcurrentUpdate(
             "resource provider generation conflict: another process changed the "
             "provider, please refresh and retry")
+    record_changes(conn, [provider_id])
     return seen + 1
 
 

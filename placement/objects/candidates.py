@@ -1,26 +1,31 @@
-"""Allocation candidates: every way a request could be satisfied, set-based.
+"""Allocation candidates: every way a request could be satisfied.
 
-All SQL of GET /allocation_candidates lives here so it can be tuned in one place.
-The plan: one query per (request group, resource class) finds the providers that
-could take the amount (capacity, units, aggregates, trees, provider traits); one
-query loads the trees those providers belong to; one each loads inventories and
-usage, traits and aggregates of those trees. Combining groups within each tree
-happens in memory, per tree.
+Candidates are computed from this process's in-memory provider index
+(``provider_index``), refreshed from the database's change log before each
+request, so a request costs one small query plus work in memory proportional to
+the trees it looks at: with ``limit`` it stops as soon as it has enough.
+
+For each tree (in root id order, or shuffled with
+``[placement] randomize_allocation_candidates``) the pool of providers is the
+tree itself plus the sharing providers (trait MISC_SHARES_VIA_AGGREGATE) that
+share an aggregate with a provider of the tree. Each request group is met by
+providers of the pool: the unsuffixed group may spread its classes over several
+providers (from 1.29; before, over one provider of the tree plus sharing ones), a
+suffixed group takes all its classes from one provider, which may be a sharing
+one. The groups' ways are then combined, checked together (capacity of shared
+use, group_policy, traits of the unsuffixed group, same_subtree) and deduplicated.
+
+Candidates are advice: claims check capacity again in the database.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import itertools
-
-import sqlalchemy as sa
+import random
 
 from placement import errors
-from placement.objects import filters, resource_class, trait
-from placement.objects.base import ALLOC, INV, RP, transaction
-
-_ROOT = RP.alias("cand_root")
+from placement.objects import filters, provider_index
 
 
 @dataclasses.dataclass
@@ -49,22 +54,13 @@ class CandidateRequest:
 
 
 @dataclasses.dataclass
-class Provider:
-    """What the combination step knows of one provider."""
-
-    id: int
-    uuid: str
-    parent_id: int | None
-    root_id: int
-
-
-@dataclasses.dataclass
 class Candidates:
     """The answer: allocation requests and the providers they mention."""
 
     # Each request: (allocations {provider id: {class: amount}}, mappings {suffix: [ids]}).
     requests: list[tuple[dict[int, dict[str, int]], dict[str, list[int]]]]
-    providers: dict[int, Provider]
+    # Providers by id (uuid, parent_id, root_id) of every request and summary.
+    providers: dict[int, provider_index.Provider]
     summaries: dict[int, dict]
 
 
@@ -72,25 +68,12 @@ class Candidates:
 Piece = tuple[tuple[int, ...], tuple[tuple[int, str, int], ...]]
 
 
-def find(url: str, request: CandidateRequest) -> Candidates:
+def find(url: str, request: CandidateRequest, randomize: bool = False) -> Candidates:
     """Every allocation request meeting ``request``, with provider summaries."""
-    with transaction(url) as conn:
-        names = {rc for g in request.groups for rc in g.resources}
-        rc_ids = resource_class.ids_for(conn, names)
-        matches = {g.suffix: _matches(conn, g, rc_ids) for g in _placed_groups(request)}
-        roots = _common_roots(matches, request)
-        if not roots:
-            return Candidates([], {}, {})
-        providers = _tree_providers(conn, roots)
-        roots = _filter_roots(conn, roots, request, providers)
-        stock = _stock(conn, sorted(providers))
-        traits = trait.traits_of(conn, sorted(providers))
-        rc_names = resource_class.id_to_name(conn)
-    combiner = _Combiner(request, providers, stock, traits, rc_ids)
-    requests = combiner.combine(matches, sorted(roots))
-    used_ids = _summary_ids(requests, providers, request.nested)
-    summaries = _summaries(used_ids, stock, traits, rc_names, names, request)
-    return Candidates(requests, providers, summaries)
+    index = provider_index.for_url(url)
+    with index.lock:
+        index.refresh()
+        return _Finder(index, request, randomize).run()
 
 
 def _placed_groups(request: CandidateRequest) -> list[RequestGroup]:
@@ -98,190 +81,210 @@ def _placed_groups(request: CandidateRequest) -> list[RequestGroup]:
     return [g for g in request.groups if g.resources or g.suffix]
 
 
-def _matches(conn: sa.Connection, group: RequestGroup,
-             rc_ids: dict[str, int]) -> dict[str, dict[int, int]]:
-    """For each class of ``group``: {provider id: root id} of providers able to give it.
-
-    A resourceless group (1.36) gets one entry, "", of the providers passing its filters.
-    """
-    if not group.resources:
-        query = sa.select(RP.c.id, RP.c.root_provider_id).where(*_group_clauses(group))
-        return {"": dict(conn.execute(query).all())}
-    result = {}
-    for rc, amount in sorted(group.resources.items()):
-        used = filters.usage_subquery(rc_ids[rc])
-        query = (sa.select(INV.c.resource_provider_id, RP.c.root_provider_id)
-                 .join(RP, RP.c.id == INV.c.resource_provider_id)
-                 .outerjoin(used, used.c.resource_provider_id == INV.c.resource_provider_id)
-                 .where(*filters.capacity_clauses(rc_ids[rc], amount, used)))
-        query = query.where(*_group_clauses(group))
-        result[rc] = dict(conn.execute(query).all())
-    return result
-
-
-def _group_clauses(group: RequestGroup) -> list:
-    """Filters of a group that hold for each provider on its own."""
-    clauses = []
-    if group.in_tree is not None:
-        clauses.append(RP.c.root_provider_id == filters.tree_of(group.in_tree))
-    # A provider counts as a member of its root's aggregates too (nested trees).
-    own = filters.aggregate_clauses(RP.c.id, group.member_of)
-    via_root = filters.aggregate_clauses(RP.c.root_provider_id, group.member_of)
-    clauses += [sa.or_(a, b) for a, b in zip(own, via_root, strict=True)]
-    if group.traits.forbidden:
-        clauses += filters.trait_clauses(RP.c.id, filters.TraitFilter(
-            forbidden=group.traits.forbidden))
-    if group.suffix:
-        clauses += filters.trait_clauses(RP.c.id, filters.TraitFilter(
-            required=group.traits.required, any_of=group.traits.any_of))
-    return clauses
-
-
-def _common_roots(matches: dict[str, dict[str, dict[int, int]]],
-                  request: CandidateRequest) -> set[int]:
-    """Roots of trees in which every group with resources finds every class."""
-    roots: set[int] | None = None
-    for by_class in matches.values():
-        for providers in by_class.values():
-            found = set(providers.values())
-            roots = found if roots is None else roots & found
-    return roots or set()
-
-
-def _tree_providers(conn: sa.Connection, roots: set[int]) -> dict[int, Provider]:
-    rows = conn.execute(sa.select(RP.c.id, RP.c.uuid, RP.c.parent_provider_id,
-                                  RP.c.root_provider_id)
-                        .where(RP.c.root_provider_id.in_(sorted(roots)))).all()
-    return {r.id: Provider(r.id, r.uuid, r.parent_provider_id, r.root_provider_id)
-            for r in rows}
-
-
-def _filter_roots(conn: sa.Connection, roots: set[int], request: CandidateRequest,
-                  providers: dict[int, Provider]) -> set[int]:
-    """Apply root_required, and the filters of an unsuffixed group without resources."""
-    unsuffixed = _unsuffixed(request)
-    if unsuffixed is not None and not unsuffixed.resources:
-        query = sa.select(RP.c.id).where(RP.c.id.in_(sorted(roots)),
-                                         *_group_clauses(unsuffixed))
-        roots = set(conn.execute(query).scalars())
-    if request.root_traits:
-        root_traits = trait.traits_of(conn, sorted(roots))
-        roots = {r for r in roots if request.root_traits.satisfied_by(root_traits[r])}
-    return roots
-
-
 def _unsuffixed(request: CandidateRequest) -> RequestGroup | None:
     return next((g for g in request.groups if not g.suffix), None)
 
 
-def _stock(conn: sa.Connection, provider_ids: list[int]) -> dict[int, dict[int, dict]]:
-    """Inventory and usage: {provider id: {class id: {capacity, used, units...}}}."""
-    used = (sa.select(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id,
-                      sa.func.sum(ALLOC.c.used).label("used"))
-            .where(ALLOC.c.resource_provider_id.in_(provider_ids))
-            .group_by(ALLOC.c.resource_provider_id, ALLOC.c.resource_class_id).subquery())
-    rows = conn.execute(
-        sa.select(INV, sa.func.coalesce(used.c.used, 0).label("used"))
-        .outerjoin(used, sa.and_(used.c.resource_provider_id == INV.c.resource_provider_id,
-                                 used.c.resource_class_id == INV.c.resource_class_id))
-        .where(INV.c.resource_provider_id.in_(provider_ids))).all()
-    stock: dict[int, dict[int, dict]] = collections.defaultdict(dict)
-    for r in rows:
-        stock[r.resource_provider_id][r.resource_class_id] = {
-            "capacity": int((r.total - r.reserved) * r.allocation_ratio),
-            "used": int(r.used)}
-    return stock
+class _Finder:
+    """One request evaluated against the index (whose lock the caller holds)."""
 
-
-class _Combiner:
-    """Combines the groups' pieces tree by tree into allocation requests."""
-
-    def __init__(self, request: CandidateRequest, providers: dict[int, Provider],
-                 stock: dict[int, dict[int, dict]], traits: dict[int, set[str]],
-                 rc_ids: dict[str, int]) -> None:
+    def __init__(self, index: provider_index.ProviderIndex, request: CandidateRequest,
+                 randomize: bool) -> None:
+        self.ix = index
+        self.providers = index.providers
         self.request = request
-        self.providers = providers
-        self.stock = stock
-        self.traits = traits
-        self.rc_ids = rc_ids
+        self.randomize = randomize
+        self.groups = _placed_groups(request)
+        self.unsuffixed = _unsuffixed(request)
+        names = {rc for g in request.groups for rc in g.resources}
+        self.rc_ids: dict[str, int] = {}
+        for name in sorted(names):
+            found = index.rc_id(name)
+            if found is None:
+                raise errors.BadRequest(f"Unknown resource class in request: {name}")
+            self.rc_ids[name] = found
+        # Per group: [(class name, class id, amount)], sorted by class name.
+        self.wants = [[(rc, self.rc_ids[rc], g.resources[rc]) for rc in sorted(g.resources)]
+                      for g in self.groups]
+        self.tree_of = {}
+        for g in request.groups:
+            if g.in_tree is not None:
+                pid = index.by_uuid.get(g.in_tree)
+                self.tree_of[g.in_tree] = self.providers[pid].root_id if pid else None
 
-    def combine(self, matches: dict[str, dict[str, dict[int, int]]], roots: list[int],
-                ) -> list[tuple[dict[int, dict[str, int]], dict[str, list[int]]]]:
+    # ---------------------------------------------------------------- filters
+
+    def _passes(self, group: RequestGroup, p: provider_index.Provider) -> bool:
+        """Filters of ``group`` that hold for provider ``p`` on its own."""
+        if group.in_tree is not None and p.root_id != self.tree_of[group.in_tree]:
+            return False
+        aggs = group.member_of
+        if aggs:
+            # A provider counts as a member of its root's aggregates too (nested trees).
+            root_aggs = self.providers[p.root_id].aggregates
+            for wanted in aggs.any_of:
+                if not (p.aggregates & wanted or root_aggs & wanted):
+                    return False
+            if aggs.forbidden and p.aggregates & aggs.forbidden \
+                    and root_aggs & aggs.forbidden:
+                return False
+        traits = group.traits
+        if traits.forbidden and p.traits & traits.forbidden:
+            return False
+        if group.suffix:
+            if not traits.required <= p.traits:
+                return False
+            for any_of in traits.any_of:
+                if not p.traits & any_of:
+                    return False
+        return True
+
+    def _root_ok(self, root: provider_index.Provider) -> bool:
+        """root_required, and the filters of an unsuffixed group without resources."""
+        if self.request.root_traits and not self.request.root_traits.satisfied_by(
+                root.traits):
+            return False
+        unsuffixed = self.unsuffixed
+        if unsuffixed is not None and not unsuffixed.resources:
+            return self._passes(unsuffixed, root)
+        return True
+
+    # ---------------------------------------------------------------- search
+
+    def _roots(self) -> list[int]:
+        roots = self.ix.roots()
+        if not self.ix.sharing:
+            # Without sharing providers a group pinned to a tree keeps us in it.
+            pinned = {self.tree_of[g.in_tree] for g in self.groups
+                      if g.in_tree is not None and g.resources}
+            if pinned:
+                roots = sorted(r for r in pinned if r is not None and r in self.ix.trees)
+        if self.randomize:
+            roots = list(roots)
+            random.shuffle(roots)
+        return roots
+
+    def run(self) -> Candidates:
         results: list = []
         seen: set = set()
-        groups = _placed_groups(self.request)
-        for root in roots:
-            per_group = [self._pieces(g, matches[g.suffix], root) for g in groups]
-            for combo in itertools.product(*per_group):
-                found = self._candidate(groups, combo)
-                if found is None:
-                    continue
-                key = (repr(sorted((p, sorted(r.items())) for p, r in found[0].items())),
-                       repr(sorted(found[1].items())))
+        limit = self.request.limit
+        for root_id in self._roots():
+            root = self.providers[root_id]
+            if not self._root_ok(root):
+                continue
+            for found, key in self._tree_candidates(root_id):
                 if key in seen:
                     continue
                 seen.add(key)
                 results.append(found)
-                if self.request.limit and len(results) >= self.request.limit:
-                    return results
-        return results
+            if limit and len(results) >= limit and not self.randomize:
+                break
+        if self.randomize:
+            random.shuffle(results)
+        if limit:
+            results = results[:limit]
+        return self._answer(results)
 
-    def _pieces(self, group: RequestGroup, by_class: dict[str, dict[int, int]],
-                root: int) -> list[Piece]:
-        """The ways ``group`` can be met inside the tree of ``root``."""
-        in_tree = {rc: sorted(p for p, r in providers.items() if r == root)
-                   for rc, providers in by_class.items()}
-        classes = sorted(group.resources)
-        if not classes:
-            return [((p,), ()) for p in in_tree[""]]
-        if group.suffix or not self.request.nested:
+    def _pool(self, root_id: int) -> list[provider_index.Provider]:
+        """The tree of ``root_id`` and the sharing providers anchored to it."""
+        providers = self.providers
+        tree = [providers[p] for p in self.ix.trees[root_id]]
+        if not self.ix.sharing:
+            return tree
+        tree_aggs = frozenset().union(*(p.aggregates for p in tree))
+        if not tree_aggs:
+            return tree
+        shared = [providers[s] for s in sorted(self.ix.sharing)
+                  if providers[s].root_id != root_id and providers[s].aggregates & tree_aggs]
+        return tree + shared
+
+    def _tree_candidates(self, root_id: int):
+        pool = self._pool(root_id)
+        per_group = []
+        for group, wants in zip(self.groups, self.wants, strict=True):
+            pieces = self._pieces(group, wants, pool, root_id)
+            if not pieces:
+                return
+            per_group.append(pieces)
+        groups = self.groups
+        for combo in itertools.product(*per_group):
+            allocations: dict[int, dict[str, int]] = {}
+            mappings: dict[str, list[int]] = {}
+            for group, (mapped, amounts) in zip(groups, combo, strict=True):
+                mappings[group.suffix] = list(mapped)
+                for pid, rc, amount in amounts:
+                    resources = allocations.setdefault(pid, {})
+                    resources[rc] = resources.get(rc, 0) + amount
+            if not (self._isolated(mappings) and self._fits(allocations, len(groups))
+                    and self._traits_ok(allocations, mappings)
+                    and self._same_subtree_ok(mappings)):
+                continue
+            key = (tuple(sorted((p, tuple(sorted(r.items()))) for p, r in allocations.items())),
+                   tuple(sorted((s, tuple(m)) for s, m in mappings.items())))
+            yield (allocations, mappings), key
+
+    def _pieces(self, group: RequestGroup, wants: list, pool: list,
+                root_id: int) -> list[Piece]:
+        """The ways ``group`` can be met by ``pool``."""
+        if not wants:
+            return [((p.id,), ()) for p in pool
+                    if p.root_id == root_id and self._passes(group, p)]
+        passing = [p for p in pool if self._passes(group, p)]
+        by_class = []
+        for _rc, rc_id, amount in wants:
+            able = [p.id for p in passing
+                    if (inv := p.inventory.get(rc_id)) is not None
+                    and inv.fits(p.used.get(rc_id, 0), amount)]
+            if not able:
+                return []
+            by_class.append(able)
+        if group.suffix:
             # One provider gives everything the group asks for.
-            common = set.intersection(*(set(in_tree[rc]) for rc in classes))
-            return [((p,), tuple((p, rc, group.resources[rc]) for rc in classes))
+            common = set(by_class[0]).intersection(*by_class[1:])
+            return [((p,), tuple((p, rc, amount) for rc, _i, amount in wants))
                     for p in sorted(common)]
         pieces = []
-        for choice in itertools.product(*(in_tree[rc] for rc in classes)):
-            amounts = tuple((p, rc, group.resources[rc])
-                            for p, rc in zip(choice, classes, strict=True))
-            pieces.append((tuple(sorted(set(choice))), amounts))
+        nested = self.request.nested
+        sharing = self.ix.sharing
+        for choice in itertools.product(*by_class):
+            mapped = tuple(sorted(set(choice)))
+            if not nested and len({p for p in mapped if p not in sharing}) > 1:
+                # Before 1.29: one provider of the tree, plus sharing providers.
+                continue
+            amounts = tuple((p, rc, amount)
+                            for p, (rc, _i, amount) in zip(choice, wants, strict=True))
+            pieces.append((mapped, amounts))
         return pieces
 
-    def _candidate(self, groups: list[RequestGroup], combo: tuple[Piece, ...]):
-        allocations: dict[int, dict[str, int]] = collections.defaultdict(dict)
-        mappings: dict[str, list[int]] = {}
-        for group, (mapped, amounts) in zip(groups, combo, strict=True):
-            mappings[group.suffix] = list(mapped)
-            for provider, rc, amount in amounts:
-                allocations[provider][rc] = allocations[provider].get(rc, 0) + amount
-        if not (self._isolated(groups, mappings) and self._fits(allocations)
-                and self._traits_ok(allocations, mappings)
-                and self._same_subtree_ok(mappings)):
-            return None
-        return dict(allocations), mappings
+    # ---------------------------------------------------------------- checks
 
-    def _isolated(self, groups: list[RequestGroup], mappings: dict[str, list[int]]) -> bool:
+    def _isolated(self, mappings: dict[str, list[int]]) -> bool:
         if self.request.group_policy != "isolate":
             return True
-        used = [p for g in groups if g.suffix for p in mappings[g.suffix]]
+        used = [p for s, ps in mappings.items() if s for p in ps]
         return len(used) == len(set(used))
 
-    def _fits(self, allocations: dict[int, dict[str, int]]) -> bool:
-        # Each class was checked alone in SQL; a provider serving several groups
-        # must also have room for their sum.
-        for provider, resources in allocations.items():
+    def _fits(self, allocations: dict[int, dict[str, int]], groups: int) -> bool:
+        # Each class was checked alone; a provider serving several groups must
+        # also have room for their sum.
+        if groups == 1:
+            return True
+        for pid, resources in allocations.items():
+            p = self.providers[pid]
             for rc, amount in resources.items():
-                entry = self.stock[provider].get(self.rc_ids[rc])
-                if entry is None or entry["used"] + amount > entry["capacity"]:
+                rc_id = self.rc_ids[rc]
+                inv = p.inventory.get(rc_id)
+                if inv is None or p.used.get(rc_id, 0) + amount > inv.capacity:
                     return False
         return True
 
     def _traits_ok(self, allocations: dict[int, dict[str, int]],
                    mappings: dict[str, list[int]]) -> bool:
-        unsuffixed = _unsuffixed(self.request)
+        unsuffixed = self.unsuffixed
         if unsuffixed is None or not unsuffixed.traits:
             return True
         providers = mappings.get("") if unsuffixed.resources else list(allocations)
-        union = set().union(*(self.traits[p] for p in providers or []))
+        union = frozenset().union(*(self.providers[p].traits for p in providers or []))
         return unsuffixed.traits.satisfied_by(union)
 
     def _same_subtree_ok(self, mappings: dict[str, list[int]]) -> bool:
@@ -299,25 +302,26 @@ class _Combiner:
             provider = self.providers[provider].parent_id
         return False
 
+    # ---------------------------------------------------------------- answer
 
-def _summary_ids(requests: list, providers: dict[int, Provider], nested: bool) -> set[int]:
-    """Providers to summarise: those allocated from, and from 1.29 their whole trees."""
-    used = {p for allocations, _m in requests for p in allocations}
-    if not nested:
-        return used
-    roots = {providers[p].root_id for p in used}
-    return {p for p, info in providers.items() if info.root_id in roots}
-
-
-def _summaries(provider_ids: set[int], stock: dict[int, dict[int, dict]],
-               traits: dict[int, set[str]], rc_names: dict[int, str], requested: set[str],
-               request: CandidateRequest) -> dict[int, dict]:
-    summaries = {}
-    for provider in sorted(provider_ids):
-        resources = {rc_names[rc]: dict(entry) for rc, entry in stock[provider].items()
-                     if request.all_summary_classes or rc_names[rc] in requested}
-        summaries[provider] = {"resources": resources, "traits": sorted(traits[provider])}
-    return summaries
+    def _answer(self, requests: list) -> Candidates:
+        providers = self.providers
+        used = {p for allocations, _m in requests for p in allocations}
+        if self.request.nested:
+            ids = {m for root in {providers[p].root_id for p in used}
+                   for m in self.ix.trees[root]}
+        else:
+            ids = used
+        requested = None if self.request.all_summary_classes else set(self.rc_ids.values())
+        names = self.ix.rc_names
+        summaries = {}
+        for pid in sorted(ids):
+            p = providers[pid]
+            resources = {names[rc]: {"capacity": int(inv.capacity), "used": p.used.get(rc, 0)}
+                         for rc, inv in p.inventory.items()
+                         if requested is None or rc in requested}
+            summaries[pid] = {"resources": resources, "traits": sorted(p.traits)}
+        return Candidates(requests, {pid: providers[pid] for pid in ids | used}, summaries)
 
 
 def check_request(request: CandidateRequest) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import exc as sa_exc
 from db.base import utcnow
 from db.placement.models import CUSTOM_RC_ID_BASE
 from placement import errors
-from placement.objects.base import ALLOC, INV, RC, transaction
+from placement.objects.base import ALLOC, INV, RC, record_changes, transaction
 
 STANDARD_IDS = {name: index for index, name in enumerate(orc.STANDARDS)}
 
@@ -72,6 +72,7 @@ def _insert(conn: sa.Connection, name: str) -> None:
     highest = conn.execute(sa.select(sa.func.max(RC.c.id))).scalar()
     new_id = max(CUSTOM_RC_ID_BASE, (highest or 0) + 1)
     conn.execute(sa.insert(RC).values(id=new_id, name=name, created_at=utcnow()))
+    record_changes(conn, [None])
 
 
 def ensure_class(url: str, name: str) -> bool:
@@ -98,6 +99,7 @@ def rename_class(url: str, old: str, new: str) -> None:
                                   .values(name=new, updated_at=utcnow()))
             if result.rowcount != 1:
                 raise errors.NotFound(f"No such resource class {old}.")
+            record_changes(conn, [None])
     except sa_exc.IntegrityError:
         raise errors.DuplicateName(
             f"Resource class already exists: {new}") from None
@@ -118,4 +120,5 @@ def delete_class(url: str, name: str) -> None:
                     f"Unable to delete resource class {name}. The resource class is in use "
                     "in inventory or allocations.")
         conn.execute(sa.delete(RC).where(RC.c.id == rc_id))
+        record_changes(conn, [None])
 

@@ -20,6 +20,7 @@ from placement.objects.base import (
     RP_TRAIT,
     is_duplicate,
     provider_row,
+    record_changes,
     transaction,
 )
 
@@ -109,6 +110,7 @@ def create_provider(url: str, name: str, uuid: str | None,
             if root_id is None:
                 conn.execute(sa.update(RP).where(RP.c.id == new_id)
                              .values(root_provider_id=new_id))
+            record_changes(conn, [new_id])
             row = conn.execute(_select().where(RP.c.id == new_id)).one()
     except sa_exc.IntegrityError as exc:
         raise _duplicate(exc, name, uuid) from None
@@ -134,6 +136,7 @@ def update_provider(url: str, uuid: str, name: str, parent_uuid: object,
             conn.execute(sa.update(RP).where(RP.c.id == row.id).values(**values))
             if parent_uuid is not UNSET:
                 _reparent(conn, row, parent_uuid, allow_reparent)
+            record_changes(conn, _subtree_ids(conn, row))
             updated = conn.execute(_select().where(RP.c.id == row.id)).one()
     except sa_exc.IntegrityError as exc:
         raise _duplicate(exc, name, uuid) from None
@@ -194,3 +197,4 @@ def delete_provider(url: str, uuid: str) -> None:
         for table in (INV, RP_TRAIT, RP_AGG):
             conn.execute(sa.delete(table).where(table.c.resource_provider_id == row.id))
         conn.execute(sa.delete(RP).where(RP.c.id == row.id))
+        record_changes(conn, [row.id])

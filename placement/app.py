@@ -15,6 +15,7 @@ from common import context as common_context
 from placement import auth, errors, microversion, routes
 from placement import conf as placement_conf
 from placement.context import RequestContext
+from placement.objects.base import retry_when_deadlocked
 from placement.policy import Policy
 
 LOG = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def _view(route: routes.Route):
         if ctx.version < route.min_version:
             # Like upstream: a route newer than the requested version does not exist.
             raise errors.NotFound("The resource could not be found.")
-        return route.handler(ctx, **kwargs)
+        return retry_when_deadlocked(lambda: route.handler(ctx, **kwargs))
     view.__name__ = route.handler.__name__
     return view
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -48,6 +50,23 @@ def _retryable(exc: sa_exc.OperationalError) -> bool:
         return True
     # SQLite refuses to upgrade a reader whose snapshot is stale: start again.
     return "database is locked" in str(orig)
+
+
+def retry_when_deadlocked(work: Callable[[], T], attempts: int = 5) -> T:
+    """Run ``work`` again when the database chose it as a deadlock victim.
+
+    MariaDB's gap locks can deadlock writers of different providers (replacing the
+    traits or aggregates of two providers at once, say); the loser's transaction was
+    rolled back whole, so running it again is safe.
+    """
+    for attempt in range(attempts - 1):
+        try:
+            return work()
+        except sa_exc.OperationalError as exc:
+            if not _retryable(exc):
+                raise
+            time.sleep(0.005 * (attempt + 1) * (1 + random.random()))
+    return work()
 
 
 def run_with_retries(url: str, work: Callable[[sa.Connection], T], attempts: int,

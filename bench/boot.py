@@ -4,6 +4,9 @@
 
 Prints boots per second (first POST to last ACTIVE) and p50/p99 latency from each
 server's POST to the first list in which it shows ACTIVE; deletes the servers after.
+With --superconductor-log (cellar-aio writes STATE/logs/superconductor.log) it also
+prints what the global tier spent per build: SQL statements in the API database and
+in cell databases, and placement calls.
 A benchmark, not a test: nothing here asserts a time.
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import os
 import statistics
 import sys
 import time
@@ -40,6 +44,29 @@ def lift_quota(api: str, project: str) -> None:
             raise
 
 
+def build_costs(log_path: str, offset: int) -> dict:
+    """Average per-build statements (API DB, cell DBs) and placement calls from the log."""
+    builds, api, cells, placement = 0, 0, 0, 0
+    with open(log_path) as log:
+        log.seek(offset)
+        for line in log:
+            if "build cost: statements " not in line:
+                continue
+            statements, calls = line.split("build cost: statements ", 1)[1].split(
+                " placement ")
+            by_database = json.loads(statements)
+            builds += 1
+            api += sum(n for db, n in by_database.items() if db.endswith(("_api", "api.db")))
+            cells += sum(n for db, n in by_database.items()
+                         if not db.endswith(("_api", "api.db")))
+            placement += sum(json.loads(calls).values())
+    if not builds:
+        return {}
+    return {"builds_logged": builds, "api_db_statements_per_build": round(api / builds, 2),
+            "cell_db_statements_per_build": round(cells / builds, 2),
+            "placement_calls_per_build": round(placement / builds, 2)}
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -54,7 +81,9 @@ def main() -> int:
     parser.add_argument("--image", default=IMAGE)
     parser.add_argument("--token", default="bench:bench")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--superconductor-log", help="log of the superconductor(s)")
     args = parser.parse_args()
+    log_offset = os.path.getsize(args.superconductor_log) if args.superconductor_log else 0
 
     lift_quota(args.api, args.token.split(":")[-1])
     posted: dict[str, float] = {}
@@ -90,6 +119,8 @@ def main() -> int:
         "p50_seconds": round(statistics.median(latencies), 3) if latencies else None,
         "p99_seconds": round(percentile(latencies, 0.99), 3) if latencies else None,
     }
+    if args.superconductor_log:
+        result.update(build_costs(args.superconductor_log, log_offset))
     print(json.dumps(result))
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
         list(pool.map(lambda i: call(args.api, "DELETE", f"/servers/{i}", args.token), posted))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import contextvars
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -11,6 +15,19 @@ from common import context
 
 LOG = logging.getLogger(__name__)
 MICROVERSION = "1.28"
+_call_counter: contextvars.ContextVar[collections.Counter | None] = \
+    contextvars.ContextVar("placement_call_counter", default=None)
+
+
+@contextlib.contextmanager
+def counting_calls() -> Iterator[collections.Counter]:
+    """Count the placement calls this thread makes in the block, by method and resource."""
+    counter: collections.Counter = collections.Counter()
+    token = _call_counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _call_counter.reset(token)
 
 
 class PlacementError(Exception):
@@ -42,6 +59,9 @@ class PlacementClient:
         headers = {"X-OpenStack-Request-Id": context.current_request_id()}
         response = self.session.request(method, self.endpoint + path, timeout=self.timeout,
                                         headers=headers, **kwargs)
+        counter = _call_counter.get()
+        if counter is not None:
+            counter[f"{method} {path.split('/')[1]}"] += 1
         if response.status_code in ok:
             return response
         error = GenerationConflict if response.status_code == 409 else PlacementError

@@ -1,4 +1,11 @@
-"""``cellar-compute --host NAME``: the compute agent of one host."""
+"""``cellar-compute --host NAME``: the compute agent of one host (or of several).
+
+``--host`` may be given more than once: one process then runs one agent per name,
+each with its own hypervisor connection, gRPC server and resource provider. That is
+how a scale test simulates many hosts; it needs a hypervisor that gives every
+connection a host of its own, as libvirt's test driver does with a node file
+(``test:///path/node.xml``), unlike ``test:///default``, which one process shares.
+"""
 
 from __future__ import annotations
 
@@ -22,16 +29,28 @@ from protos import rpc
 
 LOG = logging.getLogger(__name__)
 
-# --host sets the host name on the command line; it is stored apart from [DEFAULT] host
+SHARED_HYPERVISOR_URIS = ("test:///default",)
+
+# --host sets host names on the command line; they are stored apart from [DEFAULT] host
 # because oslo.config refuses two options with one name.
-cli_opts = [cfg.StrOpt("host", dest="cli_host", metavar="NAME",
-                       help="Name of this compute host (default: [DEFAULT] host).")]
+cli_opts = [cfg.MultiStrOpt("host", dest="cli_hosts", metavar="NAME", default=[],
+                            help="Name of a compute host this process serves (default: "
+                                 "[DEFAULT] host). Repeat to serve several hosts.")]
 
 
-def build_agent(conf: cfg.ConfigOpts) -> Agent:
-    """An agent wired from configuration."""
+def host_names(conf: cfg.ConfigOpts) -> list[str]:
+    """The hosts this process serves; ValueError if they cannot each have a hypervisor."""
+    hosts = list(dict.fromkeys(conf.cli_hosts)) or [conf.host]
+    if len(hosts) > 1 and conf.compute.libvirt_uri in SHARED_HYPERVISOR_URIS:
+        raise ValueError(f"{conf.compute.libvirt_uri} is one hypervisor shared by the whole "
+                         "process; several --host need a URI with a hypervisor per "
+                         "connection, e.g. test:///path/node.xml")
+    return hosts
+
+
+def build_agent(conf: cfg.ConfigOpts, host: str) -> Agent:
+    """The agent of ``host``, wired from configuration."""
     compute = conf.compute
-    host = conf.cli_host or conf.host
     policy = AllocationPolicy(
         cpu_allocation_ratio=compute.cpu_allocation_ratio,
         ram_allocation_ratio=compute.ram_allocation_ratio,
@@ -63,15 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         LOG.error("[compute] conductor_address is required")
         return 2
     try:
-        agent = build_agent(conf)
+        agents = [build_agent(conf, host) for host in host_names(conf)]
     except (ValueError, DriverError) as error:
         LOG.error("cannot start: %s", error)
         return 2
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    agent.start()
+    for agent in agents:
+        agent.start()
     stop.wait()
-    LOG.info("stopping")
-    agent.stop()
+    LOG.info("stopping %d agent(s)", len(agents))
+    for agent in agents:
+        agent.stop()
     return 0

@@ -6,7 +6,9 @@ cell mappings, so engines are cached by URL and built on first use.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import contextvars
 import threading
 from collections.abc import Iterator
 
@@ -15,6 +17,25 @@ from sqlalchemy import event, orm
 
 _engines: dict[str, sa.Engine] = {}
 _lock = threading.Lock()
+_statement_counter: contextvars.ContextVar[collections.Counter | None] = \
+    contextvars.ContextVar("statement_counter", default=None)
+
+
+@contextlib.contextmanager
+def counting_statements() -> Iterator[collections.Counter]:
+    """Count the SQL statements this thread runs in the block, by database name."""
+    counter: collections.Counter = collections.Counter()
+    token = _statement_counter.set(counter)
+    try:
+        yield counter
+    finally:
+        _statement_counter.reset(token)
+
+
+def _count_statement(conn, _cursor, _statement, _parameters, _context, _executemany) -> None:
+    counter = _statement_counter.get()
+    if counter is not None:
+        counter[conn.engine.url.database or "?"] += 1
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -33,13 +54,15 @@ def create_engine(url: str | sa.URL, **kwargs) -> sa.Engine:
     if url.drivername.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_recycle", 3600)
-    if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 20)
-    return sa.create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_recycle", 3600)
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 20)
+        engine = sa.create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _count_statement)
+    return engine
 
 
 def get_engine(url: str) -> sa.Engine:

@@ -38,6 +38,8 @@ class Layout:
     state_dir: pathlib.Path
     cells: list[str]
     hosts: dict[str, list[str]]
+    hosts_per_agent: int
+    heartbeat_interval: float
     api_port: int
     placement_port: int
     conductor_ports: dict[str, int]
@@ -72,10 +74,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="simulate hosts of this size (libvirt's test driver with a "
                              "node description) instead of test:///default's 16 vCPU, "
                              "3 GiB host without disk")
+    parser.add_argument("--hosts-per-agent", type=int, default=1,
+                        help="simulated hosts served by one cellar-compute process "
+                             "(default 1; more needs --host-size)")
+    parser.add_argument("--heartbeat-interval", type=float, default=2.0,
+                        help="seconds between an agent's heartbeats (raise it when "
+                             "simulating hundreds of hosts on one machine)")
     parser.add_argument("--debug", action="store_true", help="services log at DEBUG")
     args = parser.parse_args(argv)
-    if args.cells < 1 or args.hosts_per_cell < 1:
-        parser.error("--cells and --hosts-per-cell must be at least 1")
+    if min(args.cells, args.hosts_per_cell, args.hosts_per_agent) < 1:
+        parser.error("--cells, --hosts-per-cell and --hosts-per-agent must be at least 1")
+    if args.hosts_per_agent > 1 and args.host_size is None:
+        parser.error("--hosts-per-agent needs --host-size: test:///default is one "
+                     "hypervisor per process")
     return args
 
 
@@ -172,16 +183,19 @@ def start_services(layout: Layout, supervisor: Supervisor) -> None:
     for cell in layout.cells:
         port = layout.conductor_ports[cell]
         override = write_override(layout, f"conductor-{cell}", {
-            "conductor": {"cell": cell, "grpc_host": "127.0.0.1", "grpc_port": str(port)}})
+            "conductor": {"cell": cell, "grpc_host": "127.0.0.1", "grpc_port": str(port),
+                          "heartbeat_interval": str(layout.heartbeat_interval)}})
         supervisor.start(f"conductor-{cell}", [str(BIN / "cellar-conductor"), *conf,
                                                "--config-file", override])
-        for host in layout.hosts[cell]:
-            override = write_override(layout, f"compute-{host}", {
-                "DEFAULT": {"host": host},
-                "compute": {"conductor_address": f"127.0.0.1:{port}",
-                            "grpc_host": "127.0.0.1", "grpc_port": "0"}})
-            supervisor.start(f"compute-{host}", [str(BIN / "cellar-compute"), *conf,
-                                                 "--config-file", override])
+        override = write_override(layout, f"compute-{cell}", {
+            "compute": {"conductor_address": f"127.0.0.1:{port}", "grpc_host": "127.0.0.1",
+                        "grpc_port": "0"}})
+        hosts = layout.hosts[cell]
+        for first in range(0, len(hosts), layout.hosts_per_agent):
+            group = hosts[first:first + layout.hosts_per_agent]
+            names = [arg for host in group for arg in ("--host", host)]
+            supervisor.start(f"compute-{group[0]}", [str(BIN / "cellar-compute"), *conf,
+                                                     "--config-file", override, *names])
 
 
 def wait_ready(layout: Layout, supervisor: Supervisor, timeout: float = 90.0) -> None:
@@ -255,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_dir=state_dir, cells=cells,
             hosts={c: [f"{c}-host{h}" for h in range(1, args.hosts_per_cell + 1)]
                    for c in cells},
+            hosts_per_agent=args.hosts_per_agent, heartbeat_interval=args.heartbeat_interval,
             api_port=args.api_port, placement_port=args.placement_port,
             conductor_ports={c: free_port() for c in cells},
             database_url_template=args.database_url_template, redis_url=redis_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -10,8 +11,9 @@ from collections.abc import Sequence
 from api_cell import conf as api_conf
 from api_cell.scheduler.scheduler import Scheduler
 from api_cell.superconductor.builder import Builder
-from common import config, log, redis_client, service, tasks, workers
+from common import config, log, placement_client, redis_client, service, tasks, workers
 from common.placement_client import PlacementClient
+from db import engine as db_engine
 from db.api.cells import CellCache
 
 LOG = logging.getLogger(__name__)
@@ -46,7 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 tasks.SUPERCONDUCTOR_GROUP)
 
     def handle(task: tasks.Task) -> None:
-        builder.build(task.payload["instance_uuid"], task.request_id)
+        with db_engine.counting_statements() as statements, \
+                placement_client.counting_calls() as calls:
+            builder.build(task.payload["instance_uuid"], task.request_id)
+        # One line per build: what the global tier spent on it (bench/boot.py reads it).
+        LOG.info("build cost: statements %s placement %s",
+                 json.dumps(dict(statements)), json.dumps(dict(calls)))
 
     workers.start_workers(conf.superconductor.workers, make_stream,
                           f"{conf.host}-{os.getpid()}", handle, stop,

@@ -50,3 +50,11 @@ def test_port_in_use_stops_early():
         sock.listen()
         with pytest.raises(SystemExit, match="in use"):
             aio.check_ports_free(sock.getsockname()[1])
+
+
+def test_hosts_per_agent_needs_simulated_host_size(capsys):
+    with pytest.raises(SystemExit):
+        aio.parse_args(["--hosts-per-agent", "4"])
+    assert "--host-size" in capsys.readouterr().err
+    args = aio.parse_args(["--hosts-per-agent", "4", "--host-size", "8:8192:100"])
+    assert (args.hosts_per_agent, args.host_size) == (4, (8, 8192, 100))

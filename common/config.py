@@ -28,6 +28,18 @@ api_database_opts = [
                     "mysql+pymysql://user:pass@db/cellar_api."),
 ]
 
+database_opts = [
+    cfg.IntOpt("max_pool_size", default=5, min=1,
+               help="Connections a process keeps open to each MySQL/MariaDB database it "
+                    "uses. A cell conductor uses two (API and cell), so a cloud of many "
+                    "cells needs max_connections of roughly processes x 2 x (this + "
+                    "max_overflow) on a shared server."),
+    cfg.IntOpt("max_overflow", default=10, min=0,
+               help="Connections a process may open beyond max_pool_size under load."),
+    cfg.IntOpt("pool_timeout", default=30, min=1,
+               help="Seconds to wait for a free connection before failing."),
+]
+
 placement_database_opts = [
     cfg.StrOpt("connection", secret=True,
                help="SQLAlchemy URL of the placement database. Read by the placement "
@@ -63,6 +75,7 @@ def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
     """Register the shared options on ``conf``."""
     conf.register_opts(default_opts)
     conf.register_opts(api_database_opts, group="api_database")
+    conf.register_opts(database_opts, group="database")
     conf.register_opts(placement_database_opts, group="placement_database")
     conf.register_opts(redis_opts, group="redis")
     conf.register_opts(placement_client_opts, group="placement_client")
@@ -74,6 +87,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [
         ("DEFAULT", default_opts),
         ("api_database", api_database_opts),
+        ("database", database_opts),
         ("placement_database", placement_database_opts),
         ("redis", redis_opts),
         ("placement_client", placement_client_opts),

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy import event, orm
 
+from common.config import CONF
+
 _engines: dict[str, sa.Engine] = {}
 _lock = threading.Lock()
 _statement_counter: contextvars.ContextVar[collections.Counter | None] = \
@@ -58,8 +60,9 @@ def create_engine(url: str | sa.URL, **kwargs) -> sa.Engine:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_recycle", 3600)
         if "poolclass" not in kwargs:
-            kwargs.setdefault("pool_size", 10)
-            kwargs.setdefault("max_overflow", 20)
+            kwargs.setdefault("pool_size", CONF.database.max_pool_size)
+            kwargs.setdefault("max_overflow", CONF.database.max_overflow)
+            kwargs.setdefault("pool_timeout", CONF.database.pool_timeout)
         engine = sa.create_engine(url, **kwargs)
     event.listen(engine, "before_cursor_execute", _count_statement)
     return engine

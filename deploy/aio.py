@@ -80,6 +80,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--heartbeat-interval", type=float, default=2.0,
                         help="seconds between an agent's heartbeats (raise it when "
                              "simulating hundreds of hosts on one machine)")
+    parser.add_argument("--ready-timeout", type=float,
+                        help="seconds to wait for every host to be schedulable (default "
+                             "90 plus half a second per host)")
     parser.add_argument("--debug", action="store_true", help="services log at DEBUG")
     args = parser.parse_args(argv)
     if min(args.cells, args.hosts_per_cell, args.hosts_per_agent) < 1:
@@ -198,7 +201,7 @@ def start_services(layout: Layout, supervisor: Supervisor) -> None:
                                                      "--config-file", override, *names])
 
 
-def wait_ready(layout: Layout, supervisor: Supervisor, timeout: float = 90.0) -> None:
+def wait_ready(layout: Layout, supervisor: Supervisor, timeout: float) -> None:
     """Until the APIs answer and every host has a provider with inventory in placement."""
     expected = sum(len(h) for h in layout.hosts.values())
     headers = {"X-Auth-Token": "admin", "OpenStack-API-Version": "placement 1.28"}
@@ -277,7 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      libvirt_test_node(state_dir, args.host_size))
         prepare_databases(layout)
         start_services(layout, supervisor)
-        wait_ready(layout, supervisor)
+        hosts = args.cells * args.hosts_per_cell
+        wait_ready(layout, supervisor, args.ready_timeout or 90.0 + 0.5 * hosts)
         seed.seed(f"http://127.0.0.1:{layout.api_port}")
         print(banner(layout), flush=True)
         while not stop.wait(1.0):

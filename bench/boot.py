@@ -29,16 +29,23 @@ def call(api: str, method: str, path: str, token: str, body: dict | None = None)
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(api + "/v2.1" + path, data=data, method=method, headers={
         "X-Auth-Token": token, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as reply:
-        raw = reply.read()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            raw = reply.read()
+    except urllib.error.HTTPError as error:
+        raise SystemExit(f"{method} {path}: {error.code} {error.read()[:500]!r}") from error
     return json.loads(raw) if raw else {}
 
 
 def lift_quota(api: str, project: str) -> None:
     """Make the benchmark's project unlimited, as an operator would for a load test."""
     unlimited = {"instances": -1, "cores": -1, "ram": -1}
+    request = urllib.request.Request(
+        f"{api}/v2.1/os-quota-sets/{project}", method="PUT",
+        data=json.dumps({"quota_set": unlimited}).encode(),
+        headers={"X-Auth-Token": "admin", "Content-Type": "application/json"})
     try:
-        call(api, "PUT", f"/os-quota-sets/{project}", "admin", {"quota_set": unlimited})
+        urllib.request.urlopen(request, timeout=60).close()
     except urllib.error.HTTPError as error:
         if error.code != 404:
             raise

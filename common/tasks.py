@@ -76,8 +76,15 @@ class TaskStream:
         """Tasks left unacked by any consumer for ``idle_ms``, now owned by ``consumer``."""
         reply = self.client.xautoclaim(self.key, self.group, consumer,
                                        min_idle_time=idle_ms, start_id="0-0", count=count)
-        return [self._task(entry_id, fields, deliveries=2) for entry_id, fields in reply[1]
-                if fields]
+        claimed = [(entry_id, fields) for entry_id, fields in reply[1] if fields]
+        if not claimed:
+            return []
+        pending = self.client.xpending_range(self.key, self.group, min=claimed[0][0],
+                                             max=claimed[-1][0], count=len(claimed) * 2,
+                                             consumername=consumer)
+        deliveries = {entry["message_id"]: entry["times_delivered"] for entry in pending}
+        return [self._task(entry_id, fields, deliveries.get(entry_id, 2))
+                for entry_id, fields in claimed]
 
     def ack(self, task: Task) -> None:
         """Mark ``task`` done and drop it from the stream."""

@@ -17,12 +17,15 @@ class StreamWorker(threading.Thread):
     """Reads tasks from ``stream``, runs ``handle`` on each, acks what succeeded.
 
     A task whose handler raises stays pending and is reclaimed by some worker once it
-    has been idle for ``reclaim_idle_seconds`` (the handler must be idempotent).
+    has been idle for ``reclaim_idle_seconds`` (the handler must be idempotent). A task
+    delivered more than ``max_deliveries`` times is handed to ``give_up`` (which records
+    the failure where a user sees it) and acked, so one poisoned task cannot loop forever.
     """
 
     def __init__(self, stream: TaskStream, consumer: str, handle: Callable[[Task], None],
                  stop: threading.Event, reclaim_idle_seconds: float = 60.0,
-                 batch: int = 10) -> None:
+                 batch: int = 10, max_deliveries: int | None = None,
+                 give_up: Callable[[Task], None] | None = None) -> None:
         super().__init__(name=f"worker-{consumer}", daemon=True)
         self.stream = stream
         self.consumer = consumer
@@ -30,6 +33,8 @@ class StreamWorker(threading.Thread):
         self.stop = stop
         self.reclaim_idle_ms = int(reclaim_idle_seconds * 1000)
         self.batch = batch
+        self.max_deliveries = max_deliveries
+        self.give_up = give_up
         self._next_reclaim = 0.0
 
     def run(self) -> None:
@@ -55,8 +60,13 @@ class StreamWorker(threading.Thread):
     def _run_one(self, task: Task) -> None:
         with context.request_scope(task.request_id):
             LOG.info("task %s: %s %s", task.id, task.kind, task.payload)
+            handler = self.handle
+            if self.max_deliveries is not None and task.deliveries > self.max_deliveries:
+                LOG.error("task %s (%s) failed %d times; giving up", task.id, task.kind,
+                          task.deliveries - 1)
+                handler = self.give_up or (lambda _task: None)
             try:
-                self.handle(task)
+                handler(task)
             except Exception:
                 LOG.exception("task %s (%s) failed; it will be retried", task.id, task.kind)
                 return

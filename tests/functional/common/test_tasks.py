@@ -86,3 +86,36 @@ def test_worker_acks_success_and_retries_failure(stream):
     assert sorted(done) == [0, 1, 2]
     assert attempts[2] == 2
     assert stream.pending_count() == 0
+
+
+def test_reclaimed_task_knows_how_often_it_was_delivered(stream):
+    stream.add("build", {"n": 1})
+    stream.read("dead", block_ms=100)
+    time.sleep(0.02)
+    [second] = stream.reclaim("a", idle_ms=10)
+    time.sleep(0.02)
+    [third] = stream.reclaim("b", idle_ms=10)
+    assert (second.deliveries, third.deliveries) == (2, 3)
+
+
+def test_poisoned_task_is_given_up_after_max_deliveries(stream):
+    stop = threading.Event()
+    attempts: list[int] = []
+    given_up: list[dict] = []
+
+    def always_fails(task: tasks.Task) -> None:
+        attempts.append(task.deliveries)
+        raise RuntimeError("poison")
+
+    worker = workers.StreamWorker(stream, "w1", always_fails, stop, reclaim_idle_seconds=0.1,
+                                  max_deliveries=3, give_up=lambda t: given_up.append(t.payload))
+    worker.start()
+    stream.add("build", {"n": 7})
+    deadline = time.monotonic() + 15
+    while not given_up and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    worker.join(5)
+    assert given_up == [{"n": 7}]
+    assert attempts == [1, 2, 3]
+    assert stream.pending_count() == 0

@@ -15,6 +15,7 @@ from api_cell.api.domain.backends import Backends
 from api_cell.api.policies import Authorizer
 from common import context as request_ids
 from common.config import CONF
+from common.placement_client import PlacementClient
 from db.api.cells import CellCache
 
 LOG = logging.getLogger(__name__)
@@ -56,7 +57,10 @@ def _backends(conf: cfg.ConfigOpts) -> Backends:
                     cell_timeout=conf.compute_api.cell_timeout,
                     max_limit=conf.compute_api.max_limit,
                     pool=concurrent.futures.ThreadPoolExecutor(
-                        CELL_READ_THREADS, thread_name_prefix="cell-read"))
+                        CELL_READ_THREADS, thread_name_prefix="cell-read"),
+                    placement=PlacementClient(conf.placement_client.endpoint,
+                                              conf.placement_client.token,
+                                              conf.placement_client.timeout))
 
 
 def _begin() -> None:

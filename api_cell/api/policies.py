@@ -17,6 +17,7 @@ from api_cell.api.context import RequestContext
 ADMIN = "role:admin"
 ADMIN_OR_OWNER = "role:admin or project_id:%(project_id)s"
 ANYONE = "@"
+ADMIN_OR_USER = "role:admin or user_id:%(user_id)s"
 
 FLAVOR_CREATE = "os_compute_api:os-flavor-manage:create"
 FLAVOR_DELETE = "os_compute_api:os-flavor-manage:delete"
@@ -31,6 +32,49 @@ SERVERS_DELETE = "os_compute_api:servers:delete"
 SERVERS_START = "os_compute_api:servers:start"
 SERVERS_STOP = "os_compute_api:servers:stop"
 SERVERS_REBOOT = "os_compute_api:servers:reboot"
+SERVERS_HOST_STATUS = "os_compute_api:servers:show:host_status"
+FLAVOR_EXTRA_SPECS_INDEX = "os_compute_api:os-flavor-extra-specs:index"
+KEYPAIRS_INDEX = "os_compute_api:os-keypairs:index"
+KEYPAIRS_SHOW = "os_compute_api:os-keypairs:show"
+KEYPAIRS_CREATE = "os_compute_api:os-keypairs:create"
+KEYPAIRS_DELETE = "os_compute_api:os-keypairs:delete"
+METADATA_INDEX = "os_compute_api:server-metadata:index"
+METADATA_SHOW = "os_compute_api:server-metadata:show"
+METADATA_CREATE = "os_compute_api:server-metadata:create"
+METADATA_UPDATE = "os_compute_api:server-metadata:update"
+METADATA_UPDATE_ALL = "os_compute_api:server-metadata:update_all"
+METADATA_DELETE = "os_compute_api:server-metadata:delete"
+TAGS_INDEX = "os_compute_api:os-server-tags:index"
+TAGS_SHOW = "os_compute_api:os-server-tags:show"
+TAGS_UPDATE = "os_compute_api:os-server-tags:update"
+TAGS_UPDATE_ALL = "os_compute_api:os-server-tags:update_all"
+TAGS_DELETE = "os_compute_api:os-server-tags:delete"
+TAGS_DELETE_ALL = "os_compute_api:os-server-tags:delete_all"
+ACTIONS_LIST = "os_compute_api:os-instance-actions:list"
+ACTIONS_SHOW = "os_compute_api:os-instance-actions:show"
+ACTIONS_EVENTS = "os_compute_api:os-instance-actions:events"
+ACTIONS_EVENTS_DETAILS = "os_compute_api:os-instance-actions:events:details"
+GROUPS_INDEX = "os_compute_api:os-server-groups:index"
+GROUPS_INDEX_ALL = "os_compute_api:os-server-groups:index:all_projects"
+GROUPS_SHOW = "os_compute_api:os-server-groups:show"
+GROUPS_CREATE = "os_compute_api:os-server-groups:create"
+GROUPS_DELETE = "os_compute_api:os-server-groups:delete"
+SERVICES_LIST = "os_compute_api:os-services:list"
+SERVICES_UPDATE = "os_compute_api:os-services:update"
+SERVICES_DELETE = "os_compute_api:os-services:delete"
+HYPERVISORS_LIST = "os_compute_api:os-hypervisors:list"
+HYPERVISORS_DETAIL = "os_compute_api:os-hypervisors:list-detail"
+HYPERVISORS_SHOW = "os_compute_api:os-hypervisors:show"
+HYPERVISORS_SERVERS = "os_compute_api:os-hypervisors:servers"
+AZ_LIST = "os_compute_api:os-availability-zone:list"
+AZ_DETAIL = "os_compute_api:os-availability-zone:detail"
+LIMITS = "os_compute_api:limits"
+LIMITS_OTHER_PROJECT = "os_compute_api:limits:other_project"
+QUOTAS_SHOW = "os_compute_api:os-quota-sets:show"
+QUOTAS_UPDATE = "os_compute_api:os-quota-sets:update"
+QUOTAS_DELETE = "os_compute_api:os-quota-sets:delete"
+QUOTAS_DEFAULTS = "os_compute_api:os-quota-sets:defaults"
+QUOTAS_DETAIL = "os_compute_api:os-quota-sets:detail"
 
 RULES = [
     policy.RuleDefault(FLAVOR_CREATE, ADMIN, "Create a flavor."),
@@ -46,6 +90,51 @@ RULES = [
     policy.RuleDefault(SERVERS_START, ADMIN_OR_OWNER, "Start a server."),
     policy.RuleDefault(SERVERS_STOP, ADMIN_OR_OWNER, "Stop a server."),
     policy.RuleDefault(SERVERS_REBOOT, ADMIN_OR_OWNER, "Reboot a server."),
+    policy.RuleDefault(SERVERS_HOST_STATUS, ADMIN, "See the status of a server's host."),
+    policy.RuleDefault(FLAVOR_EXTRA_SPECS_INDEX, ANYONE,
+                       "See flavor extra specs (in servers' embedded flavors)."),
+    policy.RuleDefault(KEYPAIRS_INDEX, ADMIN_OR_USER, "List a user's key pairs."),
+    policy.RuleDefault(KEYPAIRS_SHOW, ADMIN_OR_USER, "Show a user's key pair."),
+    policy.RuleDefault(KEYPAIRS_CREATE, ADMIN_OR_USER, "Create a key pair for a user."),
+    policy.RuleDefault(KEYPAIRS_DELETE, ADMIN_OR_USER, "Delete a user's key pair."),
+    policy.RuleDefault(METADATA_INDEX, ADMIN_OR_OWNER, "List a server's metadata."),
+    policy.RuleDefault(METADATA_SHOW, ADMIN_OR_OWNER, "Show a server's metadata item."),
+    policy.RuleDefault(METADATA_CREATE, ADMIN_OR_OWNER, "Add metadata to a server."),
+    policy.RuleDefault(METADATA_UPDATE, ADMIN_OR_OWNER, "Set a server's metadata item."),
+    policy.RuleDefault(METADATA_UPDATE_ALL, ADMIN_OR_OWNER, "Replace a server's metadata."),
+    policy.RuleDefault(METADATA_DELETE, ADMIN_OR_OWNER, "Delete a server's metadata item."),
+    policy.RuleDefault(TAGS_INDEX, ADMIN_OR_OWNER, "List a server's tags."),
+    policy.RuleDefault(TAGS_SHOW, ADMIN_OR_OWNER, "Check a server's tag."),
+    policy.RuleDefault(TAGS_UPDATE, ADMIN_OR_OWNER, "Add a tag to a server."),
+    policy.RuleDefault(TAGS_UPDATE_ALL, ADMIN_OR_OWNER, "Replace a server's tags."),
+    policy.RuleDefault(TAGS_DELETE, ADMIN_OR_OWNER, "Remove a tag from a server."),
+    policy.RuleDefault(TAGS_DELETE_ALL, ADMIN_OR_OWNER, "Remove every tag of a server."),
+    policy.RuleDefault(ACTIONS_LIST, ADMIN_OR_OWNER, "List a server's actions."),
+    policy.RuleDefault(ACTIONS_SHOW, ADMIN_OR_OWNER, "Show a server's action."),
+    policy.RuleDefault(ACTIONS_EVENTS, ADMIN, "See the events of an action (before 2.51)."),
+    policy.RuleDefault(ACTIONS_EVENTS_DETAILS, ADMIN,
+                       "See the traceback and host of action events."),
+    policy.RuleDefault(GROUPS_INDEX, ANYONE, "List the server groups of one's project."),
+    policy.RuleDefault(GROUPS_INDEX_ALL, ADMIN, "List every project's server groups."),
+    policy.RuleDefault(GROUPS_SHOW, ADMIN_OR_OWNER, "Show a server group."),
+    policy.RuleDefault(GROUPS_CREATE, ANYONE, "Create a server group."),
+    policy.RuleDefault(GROUPS_DELETE, ADMIN_OR_OWNER, "Delete a server group."),
+    policy.RuleDefault(SERVICES_LIST, ADMIN, "List the services of every cell."),
+    policy.RuleDefault(SERVICES_UPDATE, ADMIN, "Disable, enable or force down a service."),
+    policy.RuleDefault(SERVICES_DELETE, ADMIN, "Delete a service."),
+    policy.RuleDefault(HYPERVISORS_LIST, ADMIN, "List hypervisors."),
+    policy.RuleDefault(HYPERVISORS_DETAIL, ADMIN, "List hypervisors in detail."),
+    policy.RuleDefault(HYPERVISORS_SHOW, ADMIN, "Show a hypervisor."),
+    policy.RuleDefault(HYPERVISORS_SERVERS, ADMIN, "List the servers of hypervisors."),
+    policy.RuleDefault(AZ_LIST, ANYONE, "List availability zones."),
+    policy.RuleDefault(AZ_DETAIL, ADMIN, "List availability zones with their hosts."),
+    policy.RuleDefault(LIMITS, ANYONE, "Show one's absolute limits."),
+    policy.RuleDefault(LIMITS_OTHER_PROJECT, ADMIN, "Show another project's limits."),
+    policy.RuleDefault(QUOTAS_SHOW, ADMIN_OR_OWNER, "Show a project's quota."),
+    policy.RuleDefault(QUOTAS_UPDATE, ADMIN, "Change a project's quota."),
+    policy.RuleDefault(QUOTAS_DELETE, ADMIN, "Reset a project's quota to the defaults."),
+    policy.RuleDefault(QUOTAS_DEFAULTS, ANYONE, "Show the default quota."),
+    policy.RuleDefault(QUOTAS_DETAIL, ADMIN_OR_OWNER, "Show a project's quota and usage."),
 ]
 
 

@@ -6,12 +6,13 @@ they never touch Flask's globals themselves.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
 import flask
 
-from api_cell.api import errors, validation
+from api_cell.api import errors, microversions, validation
 from api_cell.api.context import RequestContext
 from api_cell.api.domain.backends import Backends
 from api_cell.api.policies import Authorizer
@@ -95,3 +96,25 @@ def bool_param(name: str) -> bool | None:
     if text.lower() in _FALSE:
         return False
     raise errors.BadRequest(f"Invalid value '{text}' for {name}: expected a boolean")
+
+
+def version() -> microversions.Version:
+    """The microversion this request negotiated."""
+    return flask.g.get("version") or microversions.MIN_VERSION
+
+
+def at_least(text: str) -> bool:
+    """Whether the request's microversion is ``text`` or newer."""
+    return version() >= microversions.parse(text)
+
+
+def until(last: str, handler):
+    """``handler`` for microversions up to ``last``; 404 from the next one on (an API
+    Nova removed, such as the image proxy at 2.36)."""
+    @functools.wraps(handler)
+    def gated(*args, **kwargs):
+        if version() > microversions.parse(last):
+            raise errors.NotFound("The resource could not be found.")
+        return handler(*args, **kwargs)
+
+    return gated

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from api_cell.scheduler import filters, weighers
+from api_cell.scheduler import filters, server_group_filter, weighers
 from api_cell.scheduler.hosts import HostCandidate, Selection, candidates_from
 from common import liveness
 from common.placement_client import GenerationConflict, PlacementClient
@@ -51,7 +51,7 @@ class Scheduler:
                               "available.")
         self._add_liveness(candidates)
         rejections: dict[str, str] = {}
-        kept = filters.apply(candidates, self._filters(), rejections)
+        kept = filters.apply(candidates, self._filters(spec), rejections)
         ranked = weighers.order(kept, self.weighers, self.subset_size, self.rng)
         for candidate in ranked[:self.max_attempts]:
             if self._claim(instance_uuid, spec, candidate):
@@ -65,9 +65,13 @@ class Scheduler:
         """What liveness says of one node (host, cell_uuid, disabled), or None if down."""
         return liveness.live_nodes(self.redis, self.key_prefix, [node_uuid]).get(node_uuid)
 
-    def _filters(self) -> list[filters.HostFilter]:
+    def _filters(self, spec: dict[str, Any] | None = None) -> list[filters.HostFilter]:
         disabled = {cell.uuid for cell in self.cells.cells() if cell.disabled}
-        return [filters.compute_service_up, filters.cell_enabled(disabled)]
+        chosen = [filters.compute_service_up, filters.cell_enabled(disabled)]
+        group_filter = server_group_filter.build(self.cells, spec or {})
+        if group_filter is not None:
+            chosen.append(group_filter)
+        return chosen
 
     def _add_liveness(self, candidates: list[HostCandidate]) -> None:
         live = liveness.live_nodes(self.redis, self.key_prefix,

@@ -226,3 +226,46 @@ def mappings_of(api_url: str, instance_uuids: list[str]) -> list[Mapping]:
     with session_for(api_url) as session:
         return [_mapping(row) for row in session.scalars(sa.select(InstanceMapping).where(
             InstanceMapping.instance_uuid.in_(instance_uuids)))]
+
+
+def build_page(api_url: str, limit: int, project_id: str | None = None,
+               before: tuple[datetime.datetime, str] | None = None
+               ) -> list[tuple[datetime.datetime, str]]:
+    """(created_at, uuid) of build requests no cell holds yet, newest first."""
+    query = sa.select(BuildRequest.created_at, BuildRequest.instance_uuid)
+    if project_id is not None:
+        query = query.where(BuildRequest.project_id == project_id)
+    if before is not None:
+        moment, uuid = before
+        query = query.where(sa.or_(BuildRequest.created_at < moment, sa.and_(
+            BuildRequest.created_at == moment, BuildRequest.instance_uuid < uuid)))
+    query = query.order_by(BuildRequest.created_at.desc(),
+                           BuildRequest.instance_uuid.desc()).limit(limit)
+    with session_for(api_url) as session:
+        return [(row.created_at, row.instance_uuid) for row in session.execute(query)]
+
+
+def move_mapping(api_url: str, instance_uuid: str, from_cell_id: int, to_cell_id: int) -> bool:
+    """Point a live mapping from one cell at another, in one transaction.
+
+    The compare-and-swap on the current cell and on ``queued_for_delete`` makes the move
+    happen once: False means the mapping was elsewhere already or the server is being
+    deleted.
+    """
+    with session_for(api_url) as session:
+        return session.execute(
+            sa.update(InstanceMapping)
+            .where(InstanceMapping.instance_uuid == instance_uuid,
+                   InstanceMapping.cell_id == from_cell_id,
+                   InstanceMapping.queued_for_delete.is_(False))
+            .values(cell_id=to_cell_id)).rowcount == 1
+
+
+def uuids_in_cell(api_url: str, cell_id: int) -> list[str]:
+    """The live instances mapped to a cell, oldest first."""
+    with session_for(api_url) as session:
+        return list(session.scalars(
+            sa.select(InstanceMapping.instance_uuid)
+            .where(InstanceMapping.cell_id == cell_id,
+                   InstanceMapping.queued_for_delete.is_(False))
+            .order_by(InstanceMapping.created_at, InstanceMapping.instance_uuid)))

@@ -124,3 +124,54 @@ class Image(TimestampMixin, Base):
     owner: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
     properties: orm.Mapped[dict] = orm.mapped_column(sa.JSON, default=dict)
 
+
+
+class KeyPair(TimestampMixin, Base):
+    """A public key a user injects into servers; names are unique per user."""
+
+    __tablename__ = "key_pairs"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    fingerprint: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    public_key: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="ssh")
+
+
+class ServerGroup(TimestampMixin, Base):
+    """A set of servers the scheduler places together or apart."""
+
+    __tablename__ = "server_groups"
+    __table_args__ = (sa.Index("ix_server_groups_project_id", "project_id"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    policy: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    rules: orm.Mapped[dict] = orm.mapped_column(sa.JSON, default=dict)
+
+
+class ServerGroupMember(TimestampMixin, Base):
+    """A server in a server group."""
+
+    __tablename__ = "server_group_members"
+    __table_args__ = (sa.UniqueConstraint("group_id", "instance_uuid"),
+                      sa.Index("ix_server_group_members_instance_uuid", "instance_uuid"))
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    group_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("server_groups.id", ondelete="CASCADE"))
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID)
+
+
+class Quota(TimestampMixin, Base):
+    """A project's limit of one resource, where it differs from the default."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (sa.UniqueConstraint("project_id", "resource"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    hard_limit: orm.Mapped[int]

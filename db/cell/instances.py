@@ -146,3 +146,31 @@ def record_event(cell_url: str, uuid: str, request_id: str, event: str, host: st
         action.finish_time = now
         if result != "Success":
             action.message = "Error"
+
+
+def copy_history(source_url: str, target_url: str, uuid: str) -> None:
+    """Make the target cell's actions, events and faults of ``uuid`` those of the source.
+
+    What the target held of the instance before is replaced, in one transaction, so a
+    repeated copy (a redelivered move) leaves one copy.
+    """
+    with session_for(source_url) as session:
+        actions = [(_columns(action), [_columns(event) for event in action.events])
+                   for action in session.scalars(sa.select(InstanceAction).where(
+                       InstanceAction.instance_uuid == uuid).order_by(InstanceAction.id))]
+        faults = [_columns(fault) for fault in session.scalars(sa.select(InstanceFault).where(
+            InstanceFault.instance_uuid == uuid).order_by(InstanceFault.id))]
+    with session_for(target_url) as session:
+        session.execute(sa.delete(InstanceFault).where(InstanceFault.instance_uuid == uuid))
+        session.execute(sa.delete(InstanceAction).where(InstanceAction.instance_uuid == uuid))
+        for values, events in actions:
+            session.add(InstanceAction(**values, events=[
+                InstanceActionEvent(**{k: v for k, v in event.items() if k != "action_id"})
+                for event in events]))
+        session.add_all(InstanceFault(**values) for values in faults)
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    """A row's column values without its primary key (the copy gets its own)."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns
+            if column.key != "id"}

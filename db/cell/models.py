@@ -119,3 +119,11 @@ class ComputeNode(TimestampMixin, Base):
     local_gb: orm.Mapped[int]
     rpc_address: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     service_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("services.id"))
+
+
+class Tag(Base):
+    """A tag on an instance; at most one of each per instance."""
+
+    __tablename__ = "tags"
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID, primary_key=True)
+    tag: orm.Mapped[str] = orm.mapped_column(sa.String(80), primary_key=True)

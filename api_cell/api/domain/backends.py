@@ -12,6 +12,7 @@ from sqlalchemy import exc as sa_exc
 
 from api_cell.api import errors
 from common import redis_client, tasks
+from common.placement_client import PlacementClient
 from db.api.cells import Cell, CellCache
 
 T = TypeVar("T")
@@ -32,6 +33,12 @@ class Backends:
     cell_timeout: float
     max_limit: int
     pool: concurrent.futures.ThreadPoolExecutor
+    # Usage of a project (quota) is counted in placement.
+    placement: PlacementClient | None = None
+
+    def redis(self):
+        """The shared Redis client (liveness keys)."""
+        return redis_client.get(self.redis_url)
 
     def build_stream(self) -> tasks.TaskStream:
         """The stream the superconductors consume."""

@@ -41,6 +41,12 @@ class Server:
     updated_at: datetime.datetime | None
     launched_at: datetime.datetime | None = None
     fault: Fault | None = None
+    # Kept in the request spec (API DB), added by the domain after the read.
+    key_name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    # UP/DOWN/MAINTENANCE/UNKNOWN, filled in only for those allowed to see it (2.16).
+    host_status: str | None = None
 
     @property
     def status(self) -> str:

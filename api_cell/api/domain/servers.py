@@ -14,16 +14,19 @@ from typing import Any
 
 from api_cell.api import errors
 from api_cell.api.context import RequestContext
-from api_cell.api.domain import records
+from api_cell.api.domain import quotas, records
 from api_cell.api.domain.backends import Backends, enqueue
 from common import states
 from db import errors as db_errors
 from db.api import flavors as db_flavors
 from db.api import images as db_images
 from db.api import instances as api_instances
+from db.api import keypairs as db_keypairs
+from db.api import server_groups as db_groups
 from db.api.cells import Cell
 from db.api.instances import Mapping
 from db.cell import instances as cell_instances
+from db.cell import tags as cell_tags
 
 LOG = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ class NewServer:
     image_ref: str
     metadata: dict[str, str]
     availability_zone: str | None = None
+    key_name: str | None = None
+    group_uuid: str | None = None
+    description: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,18 +123,33 @@ def create(backends: Backends, context: RequestContext, wanted: NewServer) -> Ac
     flavor = _flavor(backends, wanted.flavor_ref)
     image = _image(backends, wanted.image_ref)
     _check_fits(flavor, image)
+    key = _keypair(backends, context, wanted.key_name)
+    group = _group(backends, context, wanted.group_uuid)
+    quotas.check_server(backends, context.project_id, flavor.vcpus, flavor.memory_mb,
+                        len(wanted.metadata))
     instance_uuid = str(uuidlib.uuid4())
     snapshot = {"name": wanted.name, "flavor": flavor_snapshot(flavor),
                 "image_ref": image.uuid, "metadata": dict(wanted.metadata),
-                "availability_zone": wanted.availability_zone}
+                "availability_zone": wanted.availability_zone,
+                "key_name": key.name if key else None, "description": wanted.description}
     spec = {"instance_uuid": instance_uuid, "project_id": context.project_id,
             "user_id": context.user_id, "flavor": flavor_snapshot(flavor),
             "image": {"id": image.uuid, "name": image.name, "min_disk": image.min_disk,
                       "min_ram": image.min_ram, "properties": image.properties},
             "resources": resources(flavor), "availability_zone": wanted.availability_zone,
             "num_instances": 1}
+    if wanted.description is not None:
+        spec["description"] = wanted.description
+    if key is not None:
+        spec["key_name"] = key.name
+        spec["key_data"] = key.public_key
+    if group is not None:
+        spec["group_uuid"] = group.uuid
+        spec["group_policy"] = group.policy
     api_instances.create_build(backends.api_url, instance_uuid, context.project_id,
                                context.user_id, snapshot, spec)
+    if group is not None:
+        _join(backends, context, group.uuid, instance_uuid)
     try:
         enqueue(backends.build_stream(), "build", {"instance_uuid": instance_uuid},
                 context.request_id)
@@ -139,6 +160,51 @@ def create(backends: Backends, context: RequestContext, wanted: NewServer) -> Ac
         raise
     return Accepted(instance_uuid, "".join(secrets.choice(_PASSWORD_ALPHABET)
                                            for _ in range(12)))
+
+
+def _keypair(backends: Backends, context: RequestContext, key_name: str | None):
+    if key_name is None:
+        return None
+    try:
+        return db_keypairs.get(backends.api_url, context.user_id, key_name)
+    except db_errors.NotFound as error:
+        raise errors.BadRequest("Invalid key_name provided.") from error
+
+
+def _group(backends: Backends, context: RequestContext, group_uuid: str | None):
+    if group_uuid is None:
+        return None
+    try:
+        group = db_groups.get(backends.api_url, group_uuid)
+    except db_errors.NotFound:
+        group = None
+    if group is None or (group.project_id != context.project_id and not context.is_admin):
+        raise errors.BadRequest(f"Invalid server group {group_uuid}: it could not be found.")
+    return group
+
+
+def _join(backends: Backends, context: RequestContext, group_uuid: str,
+          instance_uuid: str) -> None:
+    """Put the new server in its group; undo the build if the group is full or gone."""
+    limit = quotas.limit_of(backends, context.project_id, "server_group_members")
+    try:
+        db_groups.add_member(backends.api_url, group_uuid, instance_uuid, limit)
+    except db_errors.Conflict as error:
+        api_instances.cancel_build(backends.api_url, instance_uuid)
+        raise errors.Forbidden("Quota exceeded, too many servers in group") from error
+    except db_errors.NotFound as error:
+        api_instances.cancel_build(backends.api_url, instance_uuid)
+        raise errors.BadRequest(f"Invalid server group {group_uuid}: it could not be "
+                                "found.") from error
+
+
+def with_extras(backends: Backends, found: list) -> list:
+    """The servers with what the API DB keeps of them (key name) filled in."""
+    known = [s for s in found if isinstance(s, records.Server)]
+    specs = api_instances.specs_of(backends.api_url, [s.uuid for s in known])
+    return [dataclasses.replace(s, key_name=specs.get(s.uuid, {}).get("key_name"),
+                                description=specs.get(s.uuid, {}).get("description"))
+            if isinstance(s, records.Server) else s for s in found]
 
 
 def find(backends: Backends, context: RequestContext, instance_uuid: str) -> Mapping:
@@ -175,7 +241,9 @@ def show(backends: Backends, mapping: Mapping) -> records.Server:
     if mapping.cell_id is None:
         build = api_instances.get_build(backends.api_url, mapping.instance_uuid)
         if build is not None:
-            return records.from_build(build)
+            return dataclasses.replace(records.from_build(build),
+                                       key_name=build.spec.get("key_name"),
+                                       description=build.spec.get("description"))
         mapping = refreshed(backends, mapping)
         if mapping.cell_id is None:
             raise errors.NotFound(f"Instance {mapping.instance_uuid} could not be found.")
@@ -183,7 +251,7 @@ def show(backends: Backends, mapping: Mapping) -> records.Server:
     found = backends.in_cell(cell, _read_cell, [mapping.instance_uuid])
     if mapping.instance_uuid not in found:
         raise errors.NotFound(f"Instance {mapping.instance_uuid} could not be found.")
-    return found[mapping.instance_uuid]
+    return with_extras(backends, [found[mapping.instance_uuid]])[0]
 
 
 def _read_cell(cell_url: str, uuids: list[str]) -> dict[str, records.Server]:
@@ -191,7 +259,10 @@ def _read_cell(cell_url: str, uuids: list[str]) -> dict[str, records.Server]:
     rows = cell_instances.get_many(cell_url, uuids)
     failed = [uuid for uuid, row in rows.items() if row.vm_state == states.ERROR]
     faults = cell_instances.latest_faults(cell_url, failed)
-    return {uuid: records.from_instance(row, faults.get(uuid)) for uuid, row in rows.items()}
+    tags = cell_tags.get_many(cell_url, list(rows))
+    return {uuid: dataclasses.replace(records.from_instance(row, faults.get(uuid)),
+                                      tags=tuple(tags.get(uuid, ())))
+            for uuid, row in rows.items()}
 
 
 def list_page(backends: Backends, context: RequestContext, limit: int | None,
@@ -203,7 +274,8 @@ def list_page(backends: Backends, context: RequestContext, limit: int | None,
         _check_marker(backends, context, marker, project_id)
     mappings = api_instances.page(backends.api_url, limit, project_id, marker)
     found, unavailable = _gather(backends, mappings)
-    servers = [found[m.instance_uuid] for m in mappings if m.instance_uuid in found]
+    servers = with_extras(backends, [found[m.instance_uuid] for m in mappings
+                                     if m.instance_uuid in found])
     next_marker = mappings[-1].instance_uuid if mappings and len(mappings) == limit else None
     return Page(servers, unavailable, next_marker)
 

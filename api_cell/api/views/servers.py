@@ -39,8 +39,15 @@ def summary(server: Server | UnknownServer, base_url: str) -> dict[str, Any]:
 
 
 def detail(server: Server | UnknownServer, base_url: str,
-           show_host: bool = False) -> dict[str, Any]:
-    """The entry of GET /servers/detail and GET /servers/{id}; host only for admins."""
+           show_host: bool = False, version: tuple[int, int] = (2, 1),
+           show_extra_specs: bool = False) -> dict[str, Any]:
+    """The entry of GET /servers/detail and GET /servers/{id}; host only for admins.
+
+    From 2.3 admins also see the rest of the extended attributes; from 2.9 everyone
+    sees ``locked`` (Cellar has no lock action yet, so it is always false); from 2.16
+    ``host_status`` where the domain filled it in (admins); from 2.19 ``description``;
+    from 2.26 ``tags``; from 2.47 the flavor itself instead of a link to it.
+    """
     if isinstance(server, UnknownServer):
         return unknown(server, base_url)
     view = {
@@ -58,7 +65,7 @@ def detail(server: Server | UnknownServer, base_url: str,
         "addresses": {},
         "accessIPv4": "",
         "accessIPv6": "",
-        "key_name": None,
+        "key_name": server.key_name,
         "config_drive": "",
         "progress": 0,
         "security_groups": [{"name": "default"}],
@@ -75,10 +82,43 @@ def detail(server: Server | UnknownServer, base_url: str,
         view["OS-EXT-SRV-ATTR:host"] = server.host
         view["OS-EXT-SRV-ATTR:hypervisor_hostname"] = server.node
         view["OS-EXT-SRV-ATTR:instance_name"] = f"instance-{server.uuid}"
+        if version >= (2, 3):
+            view.update({
+                "OS-EXT-SRV-ATTR:reservation_id": "r-" + server.uuid.replace("-", "")[:8],
+                "OS-EXT-SRV-ATTR:launch_index": 0,
+                "OS-EXT-SRV-ATTR:hostname": _hostname(server.name),
+                "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                "OS-EXT-SRV-ATTR:root_device_name": None,
+                "OS-EXT-SRV-ATTR:user_data": None})
+    if version >= (2, 9):
+        view["locked"] = False
+    if version >= (2, 16) and server.host_status is not None:
+        view["host_status"] = server.host_status
+    if version >= (2, 19):
+        view["description"] = server.description
+    if version >= (2, 26):
+        view["tags"] = list(server.tags)
+    if version >= (2, 47):
+        view["flavor"] = _embedded_flavor(server.flavor, show_extra_specs)
     if server.fault is not None:
         view["fault"] = {"code": server.fault.code, "message": server.fault.message,
                          "created": links.isotime(server.fault.created_at)}
     return view
+
+
+def _embedded_flavor(flavor: dict[str, Any], show_extra_specs: bool) -> dict[str, Any]:
+    embedded = {"original_name": flavor.get("name"), "vcpus": flavor.get("vcpus"),
+                "ram": flavor.get("ram"), "disk": flavor.get("disk"),
+                "ephemeral": flavor.get("ephemeral", 0), "swap": flavor.get("swap", 0)}
+    if show_extra_specs:
+        embedded["extra_specs"] = dict(flavor.get("extra_specs") or {})
+    return embedded
+
+
+def _hostname(name: str) -> str:
+    """A DNS label made of the server's name, as the guest would be named."""
+    label = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower())
+    return label.strip("-")[:63] or "server"
 
 
 def _image(server: Server, base_url: str) -> dict[str, Any] | str:

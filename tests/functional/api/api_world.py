@@ -25,8 +25,8 @@ ALICE = {"X-Auth-Token": "alice:project-a"}
 BOB = {"X-Auth-Token": "bob:project-b"}
 
 
-def make_conf(api_db: str, redis_url: str, redis_prefix: str, **compute_api: Any
-              ) -> cfg.ConfigOpts:
+def make_conf(api_db: str, redis_url: str, redis_prefix: str,
+              placement_endpoint: str | None = None, **compute_api: Any) -> cfg.ConfigOpts:
     """A private configuration, so tests never share the process-wide CONF."""
     conf = cfg.ConfigOpts()
     config.register_opts(conf)
@@ -35,6 +35,8 @@ def make_conf(api_db: str, redis_url: str, redis_prefix: str, **compute_api: Any
     conf.set_override("connection", api_db, group="api_database")
     conf.set_override("url", redis_url, group="redis")
     conf.set_override("key_prefix", redis_prefix, group="redis")
+    if placement_endpoint is not None:
+        conf.set_override("endpoint", placement_endpoint, group="placement_client")
     for name, value in compute_api.items():
         conf.set_override(name, value, group="compute_api")
     return conf
@@ -48,6 +50,7 @@ class World:
     cells: dict[str, db_cells.Cell]
     redis_url: str
     redis_prefix: str
+    placement_endpoint: str | None = None
 
     def flavor(self, flavorid: str = "1", name: str = "m1.tiny", ram: int = 512,
                vcpus: int = 1, disk: int = 1, **kwargs: Any) -> db_flavors.FlavorRecord:

@@ -30,6 +30,13 @@ STOP_EVENT = "compute_stop_instance"
 START_EVENT = "compute_start_instance"
 REBOOT_EVENT = "compute_reboot_instance"
 DELETE_EVENT = "compute_terminate_instance"
+RECEIVE_EVENT = "compute_receive_instance"
+FORGET_EVENT = "compute_forget_instance"
+
+# task_states of a move between cells (api_cell/superconductor/cell_migration.py sets
+# them; they belong in common/states.py once that module takes them).
+MIGRATING = "migrating"
+MIGRATED = "migrated"
 
 LOCK_STRIPES = 256
 
@@ -48,7 +55,8 @@ class InstanceOperations:
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
         self._handlers: dict[str, Callable[[str, dict[str, Any], str], None]] = {
             "build": self.build, "stop": self.stop, "start": self.start,
-            "reboot": self.reboot, "delete": self.delete}
+            "reboot": self.reboot, "delete": self.delete, "receive": self.receive,
+            "forget": self.forget}
 
     def handle(self, task: Task) -> None:
         """Run ``task``. Raises what should make the task be retried later."""
@@ -195,3 +203,71 @@ class InstanceOperations:
         instances.soft_delete(self.cell_url, instance.uuid)
         instances.record_event(self.cell_url, instance.uuid, request_id, DELETE_EVENT,
                                instance.host, "Success")
+
+    def receive(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Spawn the copy of an instance moving into this cell; task_state ``migrated``.
+
+        A stopped instance is powered off again once spawned. On failure the guest is
+        destroyed and the copy ends in ERROR with a fault: the superconductor, which
+        owns the allocations of the move, rolls it back. If the superconductor gave up
+        on the move while the spawn ran (the copy is gone or changed), the new guest is
+        destroyed so nothing is left behind.
+        """
+        instance = self._waiting(instance_uuid, (MIGRATING,))
+        if instance is None:
+            return
+        try:
+            compute = self._compute(instance)
+            power_state = self.agents.spawn(compute, self._guest(instance))
+            if instance.vm_state == states.STOPPED:
+                power_state = self.agents.power_off(compute, instance.uuid)
+        except AgentError as error:
+            self._destroy_quietly(instance)
+            self._fail(instance, error, request_id, RECEIVE_EVENT, vm_state=states.ERROR)
+            return
+        try:
+            instances.update(self.cell_url, instance.uuid, expected_task_state=MIGRATING,
+                             task_state=MIGRATED, power_state=power_state)
+        except (errors.Conflict, errors.NotFound):
+            LOG.info("move of %s into this cell was abandoned; destroying its guest",
+                     instance.uuid)
+            self._destroy_quietly(instance)
+            return
+        instances.record_event(self.cell_url, instance.uuid, request_id, RECEIVE_EVENT,
+                               instance.host, "Success")
+
+    def forget(self, instance_uuid: str, payload: dict[str, Any], _request_id: str) -> None:
+        """Remove this cell's copy of an instance that lives in another cell now.
+
+        Destroys the guest (skipped when its host is unknown or does not answer), then
+        releases the placement consumer ``migration_uuid`` (the source allocation the
+        move held) if the payload names one, then purges the row with its actions and
+        faults (the other cell has their copy). Only a copy in a move
+        (task_state ``migrating``/``migrated``) is touched. Another agent error leaves
+        the task to be retried.
+        """
+        instance = self._waiting(instance_uuid, (MIGRATING, MIGRATED))
+        if instance is not None:
+            try:
+                self.agents.destroy(self._compute(instance), instance.uuid)
+            except (HostUnknown, AgentUnreachable) as error:
+                LOG.warning("not destroying the guest of %s: %s", instance.uuid, error)
+        migration_uuid = payload.get("migration_uuid")
+        if migration_uuid:
+            self.placement.release(migration_uuid)
+        if instance is not None:
+            instances.purge(self.cell_url, instance.uuid)
+            LOG.info("%s: copy of %s forgotten", FORGET_EVENT, instance.uuid)
+
+    def _guest(self, instance: Instance) -> Guest:
+        flavor = instance.flavor
+        return Guest(instance_uuid=instance.uuid, name=instance.display_name,
+                     vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
+                     root_gb=flavor["disk"], image_ref=instance.image_ref or "")
+
+    def _destroy_quietly(self, instance: Instance) -> None:
+        """Destroy the guest if its agent answers; a failure is only logged."""
+        try:
+            self.agents.destroy(self._compute(instance), instance.uuid)
+        except AgentError as error:
+            LOG.warning("could not destroy the guest of %s: %s", instance.uuid, error)

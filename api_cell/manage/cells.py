@@ -6,7 +6,7 @@ import argparse
 
 import sqlalchemy as sa
 
-from api_cell.manage import database, errors, output
+from api_cell.manage import database, errors, migration, output
 from db import errors as db_errors
 from db.api import cells as api_cells
 from db.api import hosts as api_hosts
@@ -62,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cell0.add_argument("--database-url",
                        help="cell0's database (default: the API database name + _cell0)")
     cell0.set_defaults(func=create_cell0)
+
+    migration.register(cell)
 
 
 def _row(cell: api_cells.Cell) -> dict:

@@ -6,11 +6,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from api_cell import conf as api_conf
 from api_cell.scheduler.scheduler import Scheduler
 from api_cell.superconductor.builder import Builder
+from api_cell.superconductor.cell_migration import TASK_KIND as MIGRATE_KIND
+from api_cell.superconductor.cell_migration import CellMover
 from common import config, log, placement_client, redis_client, service, tasks, workers
 from common.placement_client import PlacementClient
 from db import engine as db_engine
@@ -31,6 +33,29 @@ def make_builder(conf) -> Builder:
                    conf.redis.key_prefix)
 
 
+def make_mover(builder: Builder, receive_timeout: float) -> CellMover:
+    """A CellMover sharing the builder's cells, scheduler and placement client."""
+    return CellMover(builder.api_url, builder.cells, builder.scheduler, builder.placement,
+                     builder.redis_url, builder.key_prefix, receive_timeout=receive_timeout)
+
+
+def make_handler(builder: Builder, mover: CellMover) -> Callable[[tasks.Task], None]:
+    """What a superconductor worker runs for each task of the build stream."""
+
+    def handle(task: tasks.Task) -> None:
+        if task.kind == MIGRATE_KIND:
+            mover.handle(task)
+            return
+        with db_engine.counting_statements() as statements, \
+                placement_client.counting_calls() as calls:
+            builder.build(task.payload["instance_uuid"], task.request_id)
+        # One line per build: what the global tier spent on it (bench/boot.py reads it).
+        LOG.info("build cost: statements %s placement %s",
+                 json.dumps(dict(statements)), json.dumps(dict(calls)))
+
+    return handle
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the superconductor until SIGTERM/SIGINT."""
     api_conf.register_opts(config.CONF)
@@ -47,14 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 tasks.build_stream_key(conf.redis.key_prefix),
                                 tasks.SUPERCONDUCTOR_GROUP)
 
-    def handle(task: tasks.Task) -> None:
-        with db_engine.counting_statements() as statements, \
-                placement_client.counting_calls() as calls:
-            builder.build(task.payload["instance_uuid"], task.request_id)
-        # One line per build: what the global tier spent on it (bench/boot.py reads it).
-        LOG.info("build cost: statements %s placement %s",
-                 json.dumps(dict(statements)), json.dumps(dict(calls)))
-
+    # A move waits for its target cell to spawn the guest; it gives up (and rolls back)
+    # before its task could look abandoned to the other workers.
+    handle = make_handler(builder, make_mover(
+        builder, receive_timeout=0.8 * conf.superconductor.reclaim_idle_seconds))
     workers.start_workers(conf.superconductor.workers, make_stream,
                           f"{conf.host}-{os.getpid()}", handle, stop,
                           conf.superconductor.reclaim_idle_seconds)

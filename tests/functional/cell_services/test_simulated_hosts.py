@@ -7,12 +7,21 @@ import signal
 import subprocess
 import sys
 
+from db import errors
 from db.api import hosts as api_hosts
 from db.cell import services
 
 NODE = ("<node><cpu><mhz>2000</mhz><model>x86_64</model><active>32</active><nodes>1</nodes>"
         "<sockets>1</sockets><cores>32</cores><threads>1</threads></cpu>"
         "<memory>67108864</memory></node>")
+
+
+def _registered(cell_url: str, host: str) -> bool:
+    try:
+        services.get_compute(cell_url, host)
+    except errors.NotFound:
+        return False
+    return True
 
 
 def test_one_process_registers_three_hosts(tmp_path, conductor, placement, placement_endpoint,
@@ -29,15 +38,17 @@ def test_one_process_registers_three_hosts(tmp_path, conductor, placement, place
          str(conf), *(arg for name in names for arg in ("--host", name))],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: {h.host for h in api_hosts.list_all(api_db)} == set(names),
-                 timeout=20, what="three host mappings")
+        wait_for(lambda: {h.host for h in api_hosts.list_all(api_db)} == set(names)
+                 and all(_registered(conductor.cell.database_connection, n) for n in names),
+                 timeout=60, what="three registered and mapped hosts")
         providers = {}
         node_uuids = []
         for name in names:
             node_uuid = services.get_compute(conductor.cell.database_connection, name).node_uuid
             node_uuids.append(node_uuid)
             wait_for(lambda n=node_uuid: placement.provider(n)
-                     and placement.inventories(n)["inventories"], what=f"{name} inventory")
+                     and placement.inventories(n)["inventories"], timeout=60,
+                     what=f"{name} inventory")
             providers[name] = placement.inventories(node_uuid)["inventories"]
         assert len(set(node_uuids)) == 3
         for inventory in providers.values():

@@ -37,6 +37,9 @@ superconductor_opts = [
                help="Threads of one superconductor process consuming the build stream."),
     cfg.IntOpt("reclaim_idle_seconds", default=60, min=1,
                help="A build task unacked this long is taken over by another worker."),
+    cfg.IntOpt("max_task_deliveries", default=5, min=1,
+               help="A build that failed this many times is given up: the server goes "
+                    "to ERROR in cell0 with a fault instead of being retried forever."),
 ]
 
 

@@ -35,6 +35,7 @@ def settings_from(conf: cfg.ConfigOpts) -> ConductorSettings:
         heartbeat_interval=conductor.heartbeat_interval, workers=conductor.workers,
         agent_timeout=conductor.agent_timeout,
         task_reclaim_idle=conductor.task_reclaim_idle,
+        max_task_deliveries=conductor.max_task_deliveries,
         tls=rpc.TLSFiles.from_options(conductor.tls_cert_file, conductor.tls_key_file,
                                       conductor.tls_ca_file))
 

@@ -31,6 +31,9 @@ conductor_opts = [
                  help="Seconds a task may stay unacknowledged before a worker takes it "
                       "over from the conductor that read it (which presumably died). "
                       "Must exceed the longest task, or live tasks run twice."),
+    cfg.IntOpt("max_task_deliveries", default=5, min=1,
+               help="A task that failed this many times is given up: its instance goes "
+                    "to ERROR with a fault instead of the task being retried forever."),
     cfg.StrOpt("tls_cert_file",
                help="PEM certificate this conductor presents, as gRPC server and as client. "
                     "With tls_key_file and tls_ca_file set, every gRPC channel uses "

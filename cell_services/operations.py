@@ -33,10 +33,6 @@ DELETE_EVENT = "compute_terminate_instance"
 RECEIVE_EVENT = "compute_receive_instance"
 FORGET_EVENT = "compute_forget_instance"
 
-# task_states of a move between cells (api_cell/superconductor/cell_migration.py sets
-# them; they belong in common/states.py once that module takes them).
-MIGRATING = "migrating"
-MIGRATED = "migrated"
 
 LOCK_STRIPES = 256
 
@@ -68,6 +64,17 @@ class InstanceOperations:
             return
         with self._lock(instance_uuid):
             handler(instance_uuid, task.payload, task.request_id)
+
+    def give_up(self, task: Task) -> None:
+        """A task that failed every delivery: its instance to ERROR, with a fault."""
+        instance_uuid = task.payload.get("instance_uuid")
+        try:
+            instance = instances.get(self.cell_url, instance_uuid or "")
+        except errors.NotFound:
+            return
+        reason = RuntimeError(f"{task.kind} failed {task.deliveries - 1} times; given up")
+        self._fail(instance, reason, task.request_id, f"conductor_{task.kind}",
+                   vm_state=states.ERROR)
 
     def _lock(self, instance_uuid: str) -> threading.Lock:
         # Two workers holding a redelivered task and its original must not interleave
@@ -213,7 +220,7 @@ class InstanceOperations:
         on the move while the spawn ran (the copy is gone or changed), the new guest is
         destroyed so nothing is left behind.
         """
-        instance = self._waiting(instance_uuid, (MIGRATING,))
+        instance = self._waiting(instance_uuid, (states.MIGRATING,))
         if instance is None:
             return
         try:
@@ -226,8 +233,8 @@ class InstanceOperations:
             self._fail(instance, error, request_id, RECEIVE_EVENT, vm_state=states.ERROR)
             return
         try:
-            instances.update(self.cell_url, instance.uuid, expected_task_state=MIGRATING,
-                             task_state=MIGRATED, power_state=power_state)
+            instances.update(self.cell_url, instance.uuid, expected_task_state=states.MIGRATING,
+                             task_state=states.MIGRATED, power_state=power_state)
         except (errors.Conflict, errors.NotFound):
             LOG.info("move of %s into this cell was abandoned; destroying its guest",
                      instance.uuid)
@@ -246,7 +253,7 @@ class InstanceOperations:
         (task_state ``migrating``/``migrated``) is touched. Another agent error leaves
         the task to be retried.
         """
-        instance = self._waiting(instance_uuid, (MIGRATING, MIGRATED))
+        instance = self._waiting(instance_uuid, (states.MIGRATING, states.MIGRATED))
         if instance is not None:
             try:
                 self.agents.destroy(self._compute(instance), instance.uuid)

@@ -49,6 +49,7 @@ class ConductorSettings:
     workers: int = 4
     agent_timeout: float = 120.0
     task_reclaim_idle: float = 300.0
+    max_task_deliveries: int = 5
     rpc_workers: int = 16
     tls: rpc.TLSFiles | None = None
 
@@ -91,7 +92,9 @@ class Conductor:
             consumer = f"{settings.host}-{os.getpid()}-{id(self):x}-{index}"
             # One task at a time, so an idle worker of another conductor gets the next.
             worker = workers.StreamWorker(self.stream, consumer, operations.handle,
-                                          self._stopping, settings.task_reclaim_idle, batch=1)
+                                          self._stopping, settings.task_reclaim_idle, batch=1,
+                                          max_deliveries=settings.max_task_deliveries,
+                                          give_up=operations.give_up)
             worker.start()
             self._workers.append(worker)
         LOG.info("conductor of cell %s (%s) serving on %s with %d workers", self.cell.name,

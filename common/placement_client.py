@@ -88,6 +88,10 @@ class PlacementClient:
                 "consumer_generation": consumer_generation}
         self._call("PUT", f"/allocations/{consumer}", (204,), json=body)
 
+    def post_allocations(self, allocations_by_consumer: dict[str, Any]) -> None:
+        """POST /allocations: write several consumers' allocations in one transaction."""
+        self._call("POST", "/allocations", (204,), json=allocations_by_consumer)
+
     def allocations(self, consumer: str) -> dict[str, Any]:
         """GET /allocations/{consumer}: {'allocations': {...}, 'consumer_generation': g}."""
         return self._call("GET", f"/allocations/{consumer}", (200,)).json()

@@ -15,6 +15,10 @@ POWERING_ON = "powering-on"
 REBOOTING = "rebooting"
 REBOOTING_HARD = "rebooting_hard"
 DELETING = "deleting"
+# A move between cells: the target copy is ``migrating`` until its guest runs, then
+# ``migrated`` until the mapping flips and the source is forgotten.
+MIGRATING = "migrating"
+MIGRATED = "migrated"
 
 # power_state: what the hypervisor reports.
 NOSTATE = 0

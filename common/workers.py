@@ -75,10 +75,12 @@ class StreamWorker(threading.Thread):
 
 def start_workers(count: int, make_stream: Callable[[], TaskStream], consumer_prefix: str,
                   handle: Callable[[Task], None], stop: threading.Event,
-                  reclaim_idle_seconds: float) -> list[StreamWorker]:
+                  reclaim_idle_seconds: float, max_deliveries: int | None = None,
+                  give_up: Callable[[Task], None] | None = None) -> list[StreamWorker]:
     """Start ``count`` workers on one stream, each a consumer of its own name."""
     workers = [StreamWorker(make_stream(), f"{consumer_prefix}-{i}", handle, stop,
-                            reclaim_idle_seconds) for i in range(count)]
+                            reclaim_idle_seconds, max_deliveries=max_deliveries,
+                            give_up=give_up) for i in range(count)]
     for worker in workers:
         worker.start()
     return workers

@@ -17,7 +17,7 @@ import redis
 
 from api_cell.manage import EXIT_OK, EXIT_REFUSED, database, errors
 from api_cell.superconductor import cell_migration
-from common import context, redis_client, tasks
+from common import context, redis_client, states, tasks
 from db import errors as db_errors
 from db.api import cells as api_cells
 from db.api import instances as api_instances
@@ -103,7 +103,7 @@ def start_move(conf, api_url: str, instance_uuid: str, source: api_cells.Cell,
     try:
         cell_instances.update(url, instance_uuid, expected_task_state=None,
                               expected_vm_states=cell_migration.MOVABLE_VM_STATES,
-                              task_state=cell_migration.MIGRATING)
+                              task_state=states.MIGRATING)
     except db_errors.Conflict:
         row = cell_instances.get(url, instance_uuid)
         raise errors.ManageError(
@@ -123,7 +123,7 @@ def start_move(conf, api_url: str, instance_uuid: str, source: api_cells.Cell,
     except redis.RedisError as error:
         # Give the claim back, or the server would stay "migrating" for ever.
         cell_instances.update(url, instance_uuid,
-                              expected_task_state=cell_migration.MIGRATING, task_state=None)
+                              expected_task_state=states.MIGRATING, task_state=None)
         raise errors.Unreachable(f"cannot queue the move: {error}") from error
     return Started(instance_uuid, request_id, source, target)
 
@@ -143,7 +143,7 @@ def poll(api_url: str, started: Started) -> Outcome:
         row = cell_instances.get(url, started.instance_uuid)
     except db_errors.NotFound:
         return Outcome(done=True, message="the server is gone from its cell")
-    if row.task_state == cell_migration.MIGRATING:
+    if row.task_state == states.MIGRATING:
         return RUNNING
     fault = cell_instances.latest_faults(url, [started.instance_uuid]).get(
         started.instance_uuid)
@@ -158,7 +158,7 @@ def _poll_moved(started: Started) -> Outcome:
         row = cell_instances.get(started.target.database_connection, started.instance_uuid)
     except db_errors.NotFound:
         return RUNNING
-    if row.task_state in (cell_migration.MIGRATING, cell_migration.MIGRATED):
+    if row.task_state in (states.MIGRATING, states.MIGRATED):
         return RUNNING
     try:
         cell_instances.get(started.source.database_connection, started.instance_uuid,

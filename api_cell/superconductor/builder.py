@@ -53,6 +53,15 @@ class Builder:
             return
         self._hand_to_cell(cell, instance_uuid, request_id)
 
+    def give_up(self, instance_uuid: str, request_id: str, reason: str) -> None:
+        """A build that failed every delivery: ERROR in cell0 with ``reason``, no claim."""
+        build = api_instances.get_build(self.api_url, instance_uuid)
+        if build is None:
+            LOG.error("giving up build of %s, which a cell already holds", instance_uuid)
+            return
+        self._undo(instance_uuid, [c for c in self.cells.cells() if not c.is_cell0])
+        self._bury_in_cell0(build, request_id, reason)
+
     def _existing_claim(self, instance_uuid: str) -> Selection | None:
         """The host claimed by an earlier delivery of this task, if any."""
         allocations = self.placement.allocations(instance_uuid)["allocations"]

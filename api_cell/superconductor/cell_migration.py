@@ -55,8 +55,6 @@ TASK_KIND = "migrate_cell"
 ACTION = "migrate"
 EVENT = "conductor_migrate_server"
 # task_states of a move (the cell conductor's receive/forget use the same names).
-MIGRATING = "migrating"
-MIGRATED = "migrated"
 MOVABLE_VM_STATES = (states.ACTIVE, states.STOPPED)
 
 _NAMESPACE = uuidlib.UUID("5f0c1f0e-3b7a-4c55-9a57-6c0e1a7f3d21")
@@ -233,7 +231,7 @@ class CellMover:
                 row = cell_instances.get(cell.database_connection, instance_uuid)
             except errors.NotFound:
                 continue
-            if row.task_state == MIGRATING:
+            if row.task_state == states.MIGRATING:
                 return cell
         # Nothing left in a source cell: finish the target side against itself.
         return target
@@ -246,7 +244,7 @@ class CellMover:
             LOG.info("not moving %s: it is gone from cell %s", move.instance_uuid,
                      move.source.name)
             return None
-        if row.task_state != MIGRATING:
+        if row.task_state != states.MIGRATING:
             LOG.info("not moving %s: it is %s/%s (move done or rolled back)",
                      move.instance_uuid, row.vm_state, row.task_state)
             return None
@@ -314,17 +312,17 @@ class CellMover:
                                         move.instance_uuid)
             fields = {column.key: getattr(source_row, column.key)
                       for column in Instance.__table__.columns if column.key != "id"}
-            fields.update(host=selection.host, node=selection.host, task_state=MIGRATING,
+            fields.update(host=selection.host, node=selection.host, task_state=states.MIGRATING,
                           power_state=states.NOSTATE)
             cell_instances.create(url, **fields)
         elif existing.host != selection.host:
             cell_instances.update(url, move.instance_uuid, host=selection.host,
-                                  node=selection.host, task_state=MIGRATING,
+                                  node=selection.host, task_state=states.MIGRATING,
                                   vm_state=source_row.vm_state)
 
     def _hand_receive(self, move: Move) -> None:
         row = cell_instances.get(move.target.database_connection, move.instance_uuid)
-        if row.task_state == MIGRATING:
+        if row.task_state == states.MIGRATING:
             self._stream(move.target).add("receive", {"instance_uuid": move.instance_uuid},
                                           move.request_id)
 
@@ -337,9 +335,9 @@ class CellMover:
                 row = cell_instances.get(url, move.instance_uuid)
             except errors.NotFound as error:
                 raise MigrationFailed("the copy in the target cell vanished") from error
-            if row.task_state == MIGRATED:
+            if row.task_state == states.MIGRATED:
                 return
-            if row.task_state != MIGRATING:
+            if row.task_state != states.MIGRATING:
                 fault = cell_instances.latest_faults(url, [move.instance_uuid]).get(
                     move.instance_uuid)
                 raise MigrationFailed("spawning on the target host failed: " + (
@@ -377,10 +375,10 @@ class CellMover:
         if queued_for_delete:
             self._delete_in_target(move, row)
             return
-        if row.task_state != MIGRATED:
+        if row.task_state != states.MIGRATED:
             return
         try:
-            cell_instances.update(url, move.instance_uuid, expected_task_state=MIGRATED,
+            cell_instances.update(url, move.instance_uuid, expected_task_state=states.MIGRATED,
                                   task_state=None)
         except (errors.Conflict, errors.NotFound):
             return
@@ -413,13 +411,13 @@ class CellMover:
             row = cell_instances.get(url, move.instance_uuid)
         except errors.NotFound:
             return
-        if row.task_state != MIGRATING:
+        if row.task_state != states.MIGRATING:
             return
         cell_instances.add_fault(url, move.instance_uuid, 500, message)
         cell_instances.record_event(url, move.instance_uuid, move.request_id, EVENT,
                                     row.host, "Error", traceback=message)
         try:
-            cell_instances.update(url, move.instance_uuid, expected_task_state=MIGRATING,
+            cell_instances.update(url, move.instance_uuid, expected_task_state=states.MIGRATING,
                                   task_state=None)
         except (errors.Conflict, errors.NotFound):
             LOG.info("instance %s changed during the rollback; leaving its state",
@@ -454,16 +452,16 @@ class CellMover:
             row = cell_instances.get(url, move.instance_uuid)
         except errors.NotFound:
             return
-        if row.task_state == MIGRATING:
+        if row.task_state == states.MIGRATING:
             # Give up on the receive first: one still running then sees the change and
             # destroys the guest it spawned.
             try:
-                cell_instances.update(url, move.instance_uuid, expected_task_state=MIGRATING,
+                cell_instances.update(url, move.instance_uuid, expected_task_state=states.MIGRATING,
                                       task_state=None, vm_state=states.ERROR)
                 row = cell_instances.get(url, move.instance_uuid)
             except errors.Conflict:
                 row = cell_instances.get(url, move.instance_uuid)
-        if row.task_state == MIGRATED:
+        if row.task_state == states.MIGRATED:
             self._stream(move.target).add("forget", {"instance_uuid": move.instance_uuid},
                                           move.request_id)
         elif row.task_state is None:
@@ -476,8 +474,7 @@ class CellMover:
 
     def _post_allocations(self, body: dict[str, Any]) -> None:
         # POST /allocations (placement 1.13+): several consumers, one transaction.
-        # PlacementClient has no public method for it yet.
-        self.placement._call("POST", "/allocations", (204,), json=body)
+        self.placement.post_allocations(body)
 
 
 def _plain(allocations: dict[str, Any]) -> dict[str, Any]:

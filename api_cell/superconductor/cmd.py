@@ -56,6 +56,20 @@ def make_handler(builder: Builder, mover: CellMover) -> Callable[[tasks.Task], N
     return handle
 
 
+def make_give_up(builder: Builder) -> Callable[[tasks.Task], None]:
+    """What happens to a task of the build stream that failed every delivery."""
+
+    def give_up(task: tasks.Task) -> None:
+        if task.kind == MIGRATE_KIND:
+            LOG.error("move of %s failed every delivery; left where it is",
+                      task.payload.get("instance_uuid"))
+            return
+        builder.give_up(task.payload["instance_uuid"], task.request_id,
+                        f"Build failed {task.deliveries - 1} times; given up.")
+
+    return give_up
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the superconductor until SIGTERM/SIGINT."""
     api_conf.register_opts(config.CONF)
@@ -78,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         builder, receive_timeout=0.8 * conf.superconductor.reclaim_idle_seconds))
     workers.start_workers(conf.superconductor.workers, make_stream,
                           f"{conf.host}-{os.getpid()}", handle, stop,
-                          conf.superconductor.reclaim_idle_seconds)
+                          conf.superconductor.reclaim_idle_seconds,
+                          max_deliveries=conf.superconductor.max_task_deliveries,
+                          give_up=make_give_up(builder))
     LOG.info("superconductor running with %d workers", conf.superconductor.workers)
     stop.wait()
     LOG.info("superconductor stopping")

@@ -213,3 +213,17 @@ def test_task_of_a_dead_conductor_is_reclaimed(cell, api_db, redis_url, redis_pr
         wait_for(lambda: stream.pending_count() == 0, what="the task to be acked")
     finally:
         survivor.stop(grace=1)
+
+
+def test_given_up_task_leaves_the_instance_in_error_with_a_fault(conductor, cell):
+    url = cell.database_connection
+    instance_uuid = str(uuid.uuid4())
+    instances.create(url, uuid=instance_uuid, project_id="project", user_id="user",
+                     display_name="vm", host="h", node="h", flavor=FLAVOR,
+                     vm_state=states.ACTIVE, task_state=states.POWERING_OFF)
+    poisoned = tasks.Task(id="1-0", kind="stop", payload={"instance_uuid": instance_uuid},
+                          request_id="req-poison", deliveries=6)
+    conductor._workers[0].give_up(poisoned)
+    instance = instances.get(url, instance_uuid)
+    assert (instance.vm_state, instance.task_state) == (states.ERROR, None)
+    assert "stop failed 5 times" in _faults(url, instance_uuid)[0]

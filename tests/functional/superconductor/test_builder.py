@@ -168,3 +168,15 @@ def test_build_deleted_while_scheduling_is_undone(world):
     assert world.where(instance_uuid) == []
     assert world.placement.allocations(instance_uuid)["allocations"] == {}
     assert not any(world.placement.project_usages("proj").values())
+
+
+def test_given_up_build_ends_in_cell0_with_its_claim_released(world):
+    instance_uuid = world.new_build()
+    spec = api_instances.get_build(world.api_db, instance_uuid).spec
+    world.scheduler.select(instance_uuid, spec)
+    world.builder.give_up(instance_uuid, "req-3", "Build failed 5 times; given up.")
+    assert world.where(instance_uuid) == ["cell0"]
+    fault = cell_instances.latest_faults(world.cell0.database_connection, [instance_uuid])
+    assert "given up" in fault[instance_uuid].message
+    assert world.placement.allocations(instance_uuid)["allocations"] == {}
+    assert api_instances.get_mapping(world.api_db, instance_uuid).cell_id == world.cell0.id

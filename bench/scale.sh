@@ -37,12 +37,15 @@ for cells in $counts; do
         --database-url-template 'mysql+pymysql://root@127.0.0.1/cellar_scale_{name}' \
         > "$state/aio.out" 2>&1 &
     aio=$!
-    for _ in $(seq 180); do
-        grep -q "Cellar is ready" "$state/aio.out" && break
-        kill -0 "$aio" 2>/dev/null || { cat "$state/aio.out"; exit 1; }
+    started_at=$(date +%s)
+    # cellar-aio itself gives up (and exits) if the hosts are not schedulable in time.
+    until grep -q "Cellar is ready" "$state/aio.out"; do
+        kill -0 "$aio" 2>/dev/null || { tail -20 "$state/aio.out"; exit 1; }
         sleep 1
     done
-    printf '{"cells": %s, "hosts": %s} ' "$cells" "$((cells * hosts))"
+    ready_at=$(date +%s)
+    printf '{"cells": %s, "hosts": %s, "seconds_to_ready": %s} ' "$cells" \
+        "$((cells * hosts))" "$((ready_at - started_at))"
     "$PY" bench/boot.py --api http://127.0.0.1:18774 --servers "$servers" --concurrency 8 \
         --superconductor-log "$state/aio/logs/superconductor.log" || true
     kill -TERM "$aio"

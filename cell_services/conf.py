@@ -34,16 +34,7 @@ conductor_opts = [
     cfg.IntOpt("max_task_deliveries", default=5, min=1,
                help="A task that failed this many times is given up: its instance goes "
                     "to ERROR with a fault instead of the task being retried forever."),
-    cfg.StrOpt("tls_cert_file",
-               help="PEM certificate this conductor presents, as gRPC server and as client. "
-                    "With tls_key_file and tls_ca_file set, every gRPC channel uses "
-                    "mutual TLS; with none of the three set, channels are plain."),
-    cfg.StrOpt("tls_key_file", secret=True,
-               help="PEM private key of tls_cert_file."),
-    cfg.StrOpt("tls_ca_file",
-               help="PEM CA certificate(s) that sign the certificates of the peers "
-                    "(compute agents); a peer without one is refused."),
-]
+] + common_config.grpc_tls_opts("conductor", "compute agents")
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -71,6 +71,20 @@ auth_opts = [
 ]
 
 
+def grpc_tls_opts(me: str, peers: str) -> list[cfg.Opt]:
+    """The mutual-TLS options of a gRPC endpoint (``me``) that talks to ``peers``."""
+    return [
+        cfg.StrOpt("tls_cert_file",
+                   help=f"PEM certificate this {me} presents, as gRPC server and as client. "
+                        "With tls_key_file and tls_ca_file set, every gRPC channel uses "
+                        "mutual TLS; with none of the three set, channels are plain."),
+        cfg.StrOpt("tls_key_file", secret=True, help="PEM private key of tls_cert_file."),
+        cfg.StrOpt("tls_ca_file",
+                   help="PEM CA certificate(s) that sign the certificates of the peers "
+                        f"({peers}); a peer without one is refused."),
+    ]
+
+
 def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
     """Register the shared options on ``conf``."""
     conf.register_opts(default_opts)

@@ -46,16 +46,7 @@ compute_opts = [
     cfg.FloatOpt("shutdown_timeout", default=60.0, min=0.0,
                  help="Seconds a guest gets to shut down cleanly on PowerOff before it "
                       "is powered off hard."),
-    cfg.StrOpt("tls_cert_file",
-               help="PEM certificate this agent presents, as gRPC server and as client. "
-                    "With tls_key_file and tls_ca_file set, every gRPC channel uses "
-                    "mutual TLS; with none of the three set, channels are plain."),
-    cfg.StrOpt("tls_key_file", secret=True,
-               help="PEM private key of tls_cert_file."),
-    cfg.StrOpt("tls_ca_file",
-               help="PEM CA certificate(s) that sign the certificates of the peers "
-                    "(the conductor); a peer without one is refused."),
-]
+] + common_config.grpc_tls_opts("agent", "the conductor")
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -134,8 +134,12 @@ def print_table(ours: dict, ref: dict | None) -> None:
             print(f"{label:42} {mine!s:>10} {theirs!s:>10} {ratio:>8}")
 
 
-def bulk_providers(db_url: str, count: int) -> None:
-    """``count`` root providers like load.py's, inserted directly with executemany."""
+def bulk_providers(db_url: str, count: int) -> str:
+    """``count`` root providers like load.py's, inserted directly with executemany.
+
+    Returns the uuid of the last one.
+    """
+    last = ""
     engine = sa.create_engine(db_url)
     now = time.strftime("%Y-%m-%d %H:%M:%S")
     with engine.begin() as conn:
@@ -143,11 +147,12 @@ def bulk_providers(db_url: str, count: int) -> None:
                              ).scalar() + 1
         for base in range(0, count, 5000):
             ids = range(start + base, start + min(base + 5000, count))
+            rows = [{"id": i, "uuid": str(uuid.uuid4()), "name": f"bulk-{i}", "now": now}
+                    for i in ids]
+            last = rows[-1]["uuid"]
             conn.execute(sa.text(
                 "INSERT INTO resource_providers (id, uuid, name, generation, root_provider_id,"
-                " created_at) VALUES (:id, :uuid, :name, 1, :id, :now)"),
-                [{"id": i, "uuid": str(uuid.uuid4()), "name": f"bulk-{i}", "now": now}
-                 for i in ids])
+                " created_at) VALUES (:id, :uuid, :name, 1, :id, :now)"), rows)
             rows = []
             for i in ids:
                 rows += [{"rp": i, "rc": 0, "total": 32, "res": 0, "max": 32, "ratio": 4.0},
@@ -165,6 +170,7 @@ def bulk_providers(db_url: str, count: int) -> None:
                                  " usage_only, created_at) VALUES (:rp, 0, :now)"),
                          [{"rp": i, "now": now} for i in ids])
     engine.dispose()
+    return last
 
 
 def time_get(url: str, path: str, repeats: int) -> list[float]:
@@ -185,11 +191,21 @@ def worker_rss_mb(proc: subprocess.Popen) -> list[float]:
 
 def big_case(url: str, db_url: str, count: int, workers: int, proc) -> None:
     t0 = time.time()
-    bulk_providers(db_url, count)
+    last = bulk_providers(db_url, count)
     print(f"\nbulk-inserted {count} providers in {time.time() - t0:.1f}s (SQL, not HTTP)")
     path = "/allocation_candidates?resources=VCPU:1,MEMORY_MB:512,DISK_GB:10&limit=10"
     # Every worker loads its index on its first request; warm them all.
     warm = time_get(url, path, workers * 3)
+    # The measure is void unless the workers' indexes hold the bulk providers: ask
+    # for the last one inserted, several times (requests land on any worker).
+    seen = f"/allocation_candidates?resources=VCPU:1&in_tree={last}"
+    for _ in range(workers * 4):
+        request = urllib.request.Request(url + seen, headers=HEADERS)
+        body = json.loads(urllib.request.urlopen(request, timeout=600).read())
+        found = [rp for r in body["allocation_requests"] for rp in r["allocations"]]
+        if found != [last]:
+            raise RuntimeError(f"a worker's index does not hold the bulk providers: {found}")
+    print(f"{workers * 4} answers in a row came from indexes holding the bulk providers")
     times = time_get(url, path, 51)
     print(f"first requests (index load) max {max(warm) * 1000:.0f} ms")
     print(f"GET a_c limit=10 at {count} providers: median "

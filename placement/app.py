@@ -61,7 +61,10 @@ def _start_request() -> None:
     if flask.request.path not in _PUBLIC_PATHS and \
             environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
         raise errors.Unauthorized("The request you have made requires authentication.")
-    version = microversion.from_headers(dict(flask.request.headers))
+    # The only header the version comes from (no legacy ones): no copy of them all.
+    wanted = environ.get("HTTP_OPENSTACK_API_VERSION")
+    version = microversion.from_headers(
+        {} if wanted is None else {"openstack-api-version": wanted})
     conf = flask.current_app.config["PLACEMENT_CONF"]
     roles = [r.strip() for r in environ.get("HTTP_X_ROLES", "").split(",") if r.strip()]
     flask.g.ctx = RequestContext(

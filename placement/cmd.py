@@ -34,6 +34,10 @@ def gunicorn_options(conf: cfg.ConfigOpts) -> dict:
     """gunicorn settings from the [placement] options."""
     return {"bind": f"{conf.placement.bind_host}:{conf.placement.bind_port}",
             "workers": conf.placement.workers,
+            # A worker's first candidates request loads every provider into its
+            # index: seconds at 100,000 providers, more on a busy machine; the
+            # default 30 s would kill and restart it mid-load.
+            "timeout": 120,
             "loglevel": "debug" if conf.debug else "info",
             "accesslog": "-"}
 

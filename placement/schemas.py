@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 from placement.microversion import Version
 
@@ -86,8 +87,10 @@ _RESOURCES = {"type": "object", "minProperties": 1,
               "additionalProperties": False}
 
 
+@functools.lru_cache(maxsize=64)
 def allocations(version: Version) -> dict:
-    """PUT /allocations/{consumer_uuid} at ``version``."""
+    """PUT /allocations/{consumer_uuid} at ``version`` (one shared object per version:
+    read it, never change it)."""
     if version < (1, 12):
         listed = {"type": "array", "minItems": 1, "items": {
             "type": "object",
@@ -127,8 +130,9 @@ def allocations(version: Version) -> dict:
     return schema
 
 
+@functools.lru_cache(maxsize=64)
 def post_allocations(version: Version, min_consumers: int = 1) -> dict:
-    """POST /allocations: {consumer uuid: the PUT body}."""
+    """POST /allocations: {consumer uuid: the PUT body} (shared, like ``allocations``)."""
     one = copy.deepcopy(allocations(version))
     one["properties"]["allocations"]["minProperties"] = 0
     return {"type": "object", "minProperties": min_consumers,

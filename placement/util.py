@@ -32,16 +32,26 @@ def json_body(schema: dict) -> Any:
 
 
 _VALIDATORS: dict[str, Any] = {}
+# The same schema objects come back (schemas.py builders are memoised): find their
+# validator by identity, without serialising the schema. Values keep the schema
+# alive, so an id cannot be reused while it is here.
+_BY_ID: dict[int, tuple[dict, Any]] = {}
 
 
 def _validator(schema: dict) -> Any:
     """A checked validator for ``schema``, built once per distinct schema."""
+    known = _BY_ID.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
     key = json.dumps(schema, sort_keys=True)
     validator = _VALIDATORS.get(key)
     if validator is None:
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
         validator = _VALIDATORS[key] = cls(schema)
+    if len(_BY_ID) > 512:
+        _BY_ID.clear()
+    _BY_ID[id(schema)] = (schema, validator)
     return validator
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import flask
 
 from placement import errors, query, util
@@ -20,14 +22,10 @@ def list_candidates(ctx: RequestContext) -> flask.Response:
     request = parse_request(ctx, params)
     cand_obj.check_request(request)
     conf = flask.current_app.config["PLACEMENT_CONF"]
-    found = cand_obj.find(ctx.db_url, request,
-                          randomize=conf.placement.randomize_allocation_candidates)
-    uuid = {pid: p.uuid for pid, p in found.providers.items()}
-    return util.json_response({
-        "allocation_requests": [_request(ctx, uuid, allocations, mappings)
-                                for allocations, mappings in found.requests],
-        "provider_summaries": _summaries(ctx, found),
-    })
+    body = cand_obj.find(ctx.db_url, request,
+                         randomize=conf.placement.randomize_allocation_candidates,
+                         render=lambda found: render(ctx, found))
+    return flask.Response(body, status=200, mimetype="application/json")
 
 
 def parse_request(ctx: RequestContext, params: dict[str, list[str]]
@@ -105,28 +103,80 @@ def _global(ctx: RequestContext, request: cand_obj.CandidateRequest, key: str,
         request.same_subtree = [[s.strip() for s in v.split(",")] for v in values]
 
 
-def _request(ctx: RequestContext, uuid: dict[int, str],
-             allocations: dict[int, dict[str, int]], mappings: dict[str, list[int]]) -> dict:
+def render(ctx: RequestContext, found: cand_obj.Candidates) -> str:
+    """The JSON body of the answer, as ``json.dumps`` would write it.
+
+    Built from fragments: each provider's summary is rendered once and kept on the
+    index's provider until its usage changes, each distinct resources dict once per
+    request; what changes per candidate is joined as strings. Runs under the
+    index lock.
+    """
+    providers = found.providers
+    resources_json: dict[tuple, str] = {}
+
+    def resources(res: dict[str, int]) -> str:
+        key = tuple(res.items())
+        text = resources_json.get(key)
+        if text is None:
+            text = resources_json[key] = json.dumps(res)
+        return text
+
+    requests = []
     if not ctx.at_least(12):
-        return {"allocations": [{"resource_provider": {"uuid": uuid[p]}, "resources": r}
-                                for p, r in sorted(allocations.items())]}
-    body: dict = {"allocations": {uuid[p]: {"resources": r}
-                                  for p, r in sorted(allocations.items())}}
-    if ctx.at_least(34):
-        body["mappings"] = {s: [uuid[p] for p in ps] for s, ps in sorted(mappings.items())}
-    return body
+        for allocations, _mappings in found.requests:
+            requests.append('{"allocations": [' + ", ".join(
+                f'{{"resource_provider": {{"uuid": {providers[p].uuid_json}}}, '
+                f'"resources": {resources(allocations[p])}}}'
+                for p in sorted(allocations)) + "]}")
+    else:
+        with_mappings = ctx.at_least(34)
+        suffix_json: dict[str, str] = {}
+        for allocations, mappings in found.requests:
+            if len(allocations) == 1:
+                # One provider (the usual case): no sorting, no generator.
+                for p, res in allocations.items():
+                    text = (f'{{"allocations": {{{providers[p].uuid_json}: '
+                            f'{{"resources": {resources(res)}}}}}')
+            else:
+                text = '{"allocations": {' + ", ".join(
+                    f'{providers[p].uuid_json}: {{"resources": {resources(allocations[p])}}}'
+                    for p in sorted(allocations)) + "}"
+            if with_mappings:
+                parts = []
+                for s, ps in sorted(mappings.items()):
+                    key = suffix_json.get(s)
+                    if key is None:
+                        key = suffix_json[s] = json.dumps(s)
+                    parts.append(key + ": [" + ", ".join([providers[p].uuid_json for p in ps])
+                                 + "]")
+                text += ', "mappings": {' + ", ".join(parts) + "}"
+            requests.append(text + "}")
+    option = (found.summary_classes, ctx.at_least(17), ctx.at_least(29))
+    summaries = []
+    for pid in found.summaries:
+        provider = providers[pid]
+        rendered = provider.rendered
+        if rendered is None:
+            rendered = provider.rendered = {}
+        text = rendered.get(option)
+        if text is None:
+            text = rendered[option] = _summary(provider, providers, found, option)
+        summaries.append(text)
+    return ('{"allocation_requests": [' + ", ".join(requests)
+            + '], "provider_summaries": {' + ", ".join(summaries) + "}}")
 
 
-def _summaries(ctx: RequestContext, found: cand_obj.Candidates) -> dict:
-    summaries = {}
-    for pid, summary in found.summaries.items():
-        provider = found.providers[pid]
-        entry: dict = {"resources": summary["resources"]}
-        if ctx.at_least(17):
-            entry["traits"] = summary["traits"]
-        if ctx.at_least(29):
-            entry["parent_provider_uuid"] = (found.providers[provider.parent_id].uuid
-                                             if provider.parent_id else None)
-            entry["root_provider_uuid"] = found.providers[provider.root_id].uuid
-        summaries[provider.uuid] = entry
-    return summaries
+def _summary(provider, providers: dict, found: cand_obj.Candidates, option: tuple) -> str:
+    """``"uuid": {summary}`` of one provider."""
+    classes, traits, nested = option
+    names = found.rc_names
+    entry: dict = {"resources": {
+        names[rc]: {"capacity": int(inv.capacity), "used": provider.used.get(rc, 0)}
+        for rc, inv in provider.inventory.items() if classes is None or rc in classes}}
+    if traits:
+        entry["traits"] = sorted(provider.traits)
+    if nested:
+        entry["parent_provider_uuid"] = (providers[provider.parent_id].uuid
+                                         if provider.parent_id else None)
+        entry["root_provider_uuid"] = providers[provider.root_id].uuid
+    return provider.uuid_json + ": " + json.dumps(entry)

@@ -50,39 +50,67 @@ class ConsumerAllocations:
 
 
 def replace(url: str, items: list[ConsumerAllocations], attempts: int) -> None:
-    """Atomically replace the allocations of every consumer in ``items``."""
-    run_with_retries(url, lambda conn: replace_in(conn, items), attempts,
+    """Atomically replace the allocations of every consumer in ``items``.
+
+    The first attempt is optimistic (read, write, compare-and-swap). One that lost
+    the race to another writer of the same providers tries again with their rows
+    locked first (``SELECT ... FOR UPDATE``): it then waits its turn instead of
+    racing the others again, so claims piling onto one provider (schedulers that
+    all pick the same first candidate) queue rather than run out of attempts.
+    """
+    lost = False
+
+    def attempt(conn: sa.Connection) -> None:
+        nonlocal lost
+        if lost:
+            _lock_providers(conn, {rp for item in items for rp in item.allocations})
+        try:
+            replace_in(conn, items)
+        except errors.RetryableConflict:
+            lost = True
+            raise
+
+    run_with_retries(url, attempt, attempts,
                      "Unable to allocate: another process changed the resource providers "
                      "concurrently, please retry.")
+
+
+def _lock_providers(conn: sa.Connection, uuids: set[str]) -> None:
+    """Lock the providers' rows, in id order, before anything else is read.
+
+    A locking read does not start the transaction's snapshot: the reads that
+    follow see what the previous holder of the locks committed.
+    """
+    if uuids:
+        conn.execute(sa.select(RP.c.id).where(RP.c.uuid.in_(sorted(uuids)))
+                     .order_by(RP.c.id).with_for_update()).all()
 
 
 def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
     """Replace the consumers' allocations inside ``conn``'s transaction.
 
-    The hot path of every claim, so it keeps to few statements: one read of the
-    providers with their inventory, generation and others' usage (one snapshot),
-    one of the consumers, a compare-and-swap per provider, the inserts.
+    The hot path of every claim, so it keeps to few statements: one read of
+    everything it checks (providers with their inventory, generation and others'
+    usage; consumers; owners: one snapshot), a compare-and-swap per provider, the
+    writes.
     """
     rc_ids = _class_ids(conn, {rc for item in items for res in item.allocations.values()
                                for rc in res})
     consumer_uuids = [item.consumer_uuid for item in items]
-    providers, inventories, others = _provider_state(
-        conn, {rp for item in items for rp in item.allocations}, consumer_uuids)
-    consumers = _consumers(conn, consumer_uuids)
+    state = _claim_state(conn, items)
+    providers, consumers = state.providers, state.consumers
     for item in items:
         _check_consumer_generation(item, consumers.get(item.consumer_uuid))
     # Providers the consumers leave also get a new generation, from the same snapshot.
-    old: dict[int, int] = {}
-    if consumers:
-        old = dict(conn.execute(
-            sa.select(RP.c.id, RP.c.generation)
-            .where(RP.c.id.in_(sa.select(ALLOC.c.resource_provider_id)
-                               .where(ALLOC.c.consumer_id.in_(consumer_uuids))))).all())
+    old = state.held if consumers else {}
     wanted = _wanted(items, providers, rc_ids)
     generations = {**old, **{p.id: p.generation for p in providers.values()}}
+    # First of the writes: the rows the inserts below refer to (foreign keys take
+    # shared locks on them) are then already ours, and a writer that lost the race
+    # learns it before doing any work.
     _bump_providers(conn, generations)
-    _check_capacity(wanted, inventories, others, {p.id: u for u, p in providers.items()},
-                    {i: n for n, i in rc_ids.items()})
+    _check_capacity(wanted, state.inventories, state.others,
+                    {p.id: u for u, p in providers.items()}, {i: n for n, i in rc_ids.items()})
     if old:
         conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(consumer_uuids)))
     now = utcnow()
@@ -91,9 +119,11 @@ def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
             for item in items for rp, res in item.allocations.items()
             for rc, amount in res.items()]
     if rows:
-        conn.execute(sa.insert(ALLOC), rows)
+        conn.execute(_INSERT_ALLOCATIONS, rows)
     for item in items:
-        _save_consumer(conn, item, consumers.get(item.consumer_uuid))
+        _save_consumer(conn, item, consumers.get(item.consumer_uuid), state.owners)
+    # Only a claim that will commit takes a change id: a rolled-back one would
+    # leave a gap every worker's index asks about again for seconds.
     record_changes(conn, generations, usage_only=True)
 
 
@@ -105,37 +135,102 @@ def _class_ids(conn: sa.Connection, names: set[str]) -> dict[str, int]:
     return resource_class.ids_for(conn, names)
 
 
-def _provider_state(conn: sa.Connection, uuids: set[str], consumer_uuids: list[str]):
-    """Providers by uuid, their inventories and what other consumers use of them.
+# The claim's statements are built once: each execution then skips building the
+# construct and computing its cache key.
+_OTHERS_USE = (sa.select(sa.func.coalesce(sa.func.sum(ALLOC.c.used), 0))
+               .where(ALLOC.c.resource_provider_id == RP.c.id,
+                      ALLOC.c.resource_class_id == INV.c.resource_class_id,
+                      ALLOC.c.consumer_id.not_in(sa.bindparam("consumers", expanding=True)))
+               .scalar_subquery())
+_NONE = sa.null()
+# Everything a claim reads, in one statement (one round trip, one snapshot), one
+# row per: inventory of a wanted provider ("r"; a provider without inventory has
+# one row of NULLs), consumer ("c"), provider the consumers hold allocations on
+# ("o"), and existing project ("p"), user ("u") and consumer type ("t") asked for.
+_CLAIM_STATE = sa.union_all(
+    sa.select(sa.literal("r").label("kind"), RP.c.uuid.label("uuid"), RP.c.id.label("id"),
+              RP.c.generation.label("generation"),
+              INV.c.resource_class_id.label("resource_class_id"), INV.c.total.label("total"),
+              INV.c.reserved.label("reserved"), INV.c.min_unit.label("min_unit"),
+              INV.c.max_unit.label("max_unit"), INV.c.step_size.label("step_size"),
+              INV.c.allocation_ratio.label("allocation_ratio"), _OTHERS_USE.label("others"))
+    .outerjoin(INV, INV.c.resource_provider_id == RP.c.id)
+    .where(RP.c.uuid.in_(sa.bindparam("uuids", expanding=True))),
+    sa.select(sa.literal("c"), CONSUMER.c.uuid, CONSUMER.c.id, CONSUMER.c.generation,
+              *[_NONE] * 8)
+    .where(CONSUMER.c.uuid.in_(sa.bindparam("consumers", expanding=True))),
+    sa.select(sa.literal("o"), _NONE, RP.c.id, RP.c.generation, *[_NONE] * 8)
+    .where(RP.c.id.in_(sa.select(ALLOC.c.resource_provider_id).where(
+        ALLOC.c.consumer_id.in_(sa.bindparam("consumers", expanding=True))))),
+    *(sa.select(sa.literal(kind), column, table.c.id, *[_NONE] * 9)
+      .where(column.in_(sa.bindparam(kind, expanding=True)))
+      for kind, table, column in (("p", PROJECT, PROJECT.c.external_id),
+                                  ("u", USER, USER.c.external_id),
+                                  ("t", CONSUMER_TYPE, CONSUMER_TYPE.c.name))))
+_BUMP = (sa.update(RP).where(RP.c.id == sa.bindparam("b_id"),
+                             RP.c.generation == sa.bindparam("b_seen"))
+         .values(generation=sa.bindparam("b_new")))
+_INSERT_ALLOCATIONS = sa.insert(ALLOC)
+_INSERT_CONSUMER = sa.insert(CONSUMER)
 
-    One statement, so generation, inventory and usage come from one snapshot.
+
+@dataclasses.dataclass
+class _ClaimState:
+    """What ``_CLAIM_STATE`` read."""
+
+    # Wanted providers by uuid (one of their rows: id, uuid, generation).
+    providers: dict[str, sa.Row]
+    # Inventory rows by (provider id, class id).
+    inventories: dict[tuple[int, int], sa.Row]
+    # What consumers other than these use, by (provider id, class id).
+    others: dict[tuple[int, int], int]
+    # The consumers that exist, by uuid (id, generation).
+    consumers: dict[str, sa.Row]
+    # Generations of the providers the consumers hold allocations on, by id.
+    held: dict[int, int]
+    # Ids of the projects, users and consumer types that exist: {(kind, name): id}.
+    owners: dict[tuple[str, str], int]
+
+
+def _owners_wanted(items: list[ConsumerAllocations]) -> dict[str, set[str]]:
+    """Project, user and consumer type names the consumers that keep allocations need."""
+    wanted: dict[str, set[str]] = {"p": set(), "u": set(), "t": set()}
+    for item in items:
+        if any(item.allocations.values()):
+            wanted["p"].add(item.project_id or INCOMPLETE_CONSUMER_ID)
+            wanted["u"].add(item.user_id or INCOMPLETE_CONSUMER_ID)
+            if item.consumer_type is not None:
+                wanted["t"].add(item.consumer_type)
+    return wanted
+
+
+def _claim_state(conn: sa.Connection, items: list[ConsumerAllocations]) -> _ClaimState:
+    """Everything the claim of ``items`` checks, from one statement.
+
+    Raises BadRequest for a wanted provider that does not exist.
     """
-    if not uuids:
-        return {}, {}, {}
-    others = (sa.select(sa.func.coalesce(sa.func.sum(ALLOC.c.used), 0))
-              .where(ALLOC.c.resource_provider_id == RP.c.id,
-                     ALLOC.c.resource_class_id == INV.c.resource_class_id,
-                     ALLOC.c.consumer_id.not_in(consumer_uuids))
-              .scalar_subquery())
-    rows = conn.execute(
-        sa.select(RP.c.id, RP.c.uuid, RP.c.generation, INV.c.resource_class_id,
-                  INV.c.total, INV.c.reserved, INV.c.min_unit, INV.c.max_unit,
-                  INV.c.step_size, INV.c.allocation_ratio, others.label("others"))
-        .outerjoin(INV, INV.c.resource_provider_id == RP.c.id)
-        .where(RP.c.uuid.in_(sorted(uuids)))).all()
-    providers = {r.uuid: r for r in rows}
-    for uuid in sorted(uuids - set(providers)):
+    uuids = {rp for item in items for rp in item.allocations}
+    params = {"uuids": sorted(uuids), "consumers": [item.consumer_uuid for item in items],
+              **{kind: sorted(names) for kind, names in _owners_wanted(items).items()}}
+    state = _ClaimState({}, {}, {}, {}, {}, {})
+    for row in conn.execute(_CLAIM_STATE, params):
+        kind = row.kind
+        if kind == "r":
+            state.providers[row.uuid] = row
+            if row.resource_class_id is not None:
+                key = (row.id, row.resource_class_id)
+                state.inventories[key] = row
+                state.others[key] = int(row.others or 0)
+        elif kind == "c":
+            state.consumers[row.uuid] = row
+        elif kind == "o":
+            state.held[row.id] = row.generation
+        else:
+            state.owners[kind, row.uuid] = row.id
+    for uuid in sorted(uuids - set(state.providers)):
         raise errors.BadRequest(
             f"Allocation for resource provider '{uuid}' that does not exist.")
-    inventories = {(r.id, r.resource_class_id): r for r in rows
-                   if r.resource_class_id is not None}
-    used = {key: int(r.others or 0) for key, r in inventories.items()}
-    return providers, inventories, used
-
-
-def _consumers(conn: sa.Connection, uuids: list[str]) -> dict[str, sa.Row]:
-    rows = conn.execute(sa.select(CONSUMER).where(CONSUMER.c.uuid.in_(uuids))).all()
-    return {r.uuid: r for r in rows}
+    return state
 
 
 def _check_consumer_generation(item: ConsumerAllocations, row: sa.Row | None) -> None:
@@ -167,9 +262,8 @@ def _bump_providers(conn: sa.Connection, seen: dict[int, int]) -> None:
     the capacity check reads; the ordered updates avoid lock cycles.
     """
     for provider_id in sorted(seen):
-        result = conn.execute(
-            sa.update(RP).where(RP.c.id == provider_id, RP.c.generation == seen[provider_id])
-            .values(generation=seen[provider_id] + 1))
+        result = conn.execute(_BUMP, {"b_id": provider_id, "b_seen": seen[provider_id],
+                                      "b_new": seen[provider_id] + 1})
         if result.rowcount != 1:
             raise errors.RetryableConflict()
 
@@ -201,20 +295,6 @@ def _check_unit(inv: sa.Row, amount: int, rc: str, rp: str) -> None:
             f"or step_size {inv.step_size}.")
 
 
-def _owner_ids(conn: sa.Connection, project: str, user: str,
-               consumer_type: str | None) -> tuple[int | None, int | None, int | None]:
-    """Ids of the project, user and consumer type (None when unknown), one query."""
-    def one(table: sa.Table, column: sa.Column, value: str | None):
-        if value is None:
-            return sa.null()
-        return sa.select(table.c.id).where(column == value).scalar_subquery()
-    row = conn.execute(sa.select(one(PROJECT, PROJECT.c.external_id, project),
-                                 one(USER, USER.c.external_id, user),
-                                 one(CONSUMER_TYPE, CONSUMER_TYPE.c.name, consumer_type))
-                       ).one()
-    return row[0], row[1], row[2]
-
-
 def _create(conn: sa.Connection, table: sa.Table, **values) -> int:
     """Insert a project, user or consumer type that did not exist."""
     try:
@@ -225,21 +305,31 @@ def _create(conn: sa.Connection, table: sa.Table, **values) -> int:
         raise errors.RetryableConflict() from None
 
 
-def _save_consumer(conn: sa.Connection, item: ConsumerAllocations, row: sa.Row | None) -> None:
-    """Create, update or (when it holds nothing now) delete the consumer record."""
+def _save_consumer(conn: sa.Connection, item: ConsumerAllocations, row: sa.Row | None,
+                   owners: dict[tuple[str, str], int]) -> None:
+    """Create, update or (when it holds nothing now) delete the consumer record.
+
+    ``owners`` holds the ids of the projects, users and types read in this
+    transaction; those created here are added to it.
+    """
     if not any(item.allocations.values()):
         if row is not None:
             conn.execute(sa.delete(CONSUMER).where(CONSUMER.c.id == row.id))
         return
     project = item.project_id or INCOMPLETE_CONSUMER_ID
     user = item.user_id or INCOMPLETE_CONSUMER_ID
-    project_id, user_id, type_id = _owner_ids(conn, project, user, item.consumer_type)
+    project_id = owners.get(("p", project))
     if project_id is None:
-        project_id = _create(conn, PROJECT, external_id=project)
+        project_id = owners["p", project] = _create(conn, PROJECT, external_id=project)
+    user_id = owners.get(("u", user))
     if user_id is None:
-        user_id = _create(conn, USER, external_id=user)
-    if type_id is None and item.consumer_type is not None:
-        type_id = _create(conn, CONSUMER_TYPE, name=item.consumer_type)
+        user_id = owners["u", user] = _create(conn, USER, external_id=user)
+    type_id = None
+    if item.consumer_type is not None:
+        type_id = owners.get(("t", item.consumer_type))
+        if type_id is None:
+            type_id = owners["t", item.consumer_type] = _create(
+                conn, CONSUMER_TYPE, name=item.consumer_type)
     values = {"project_id": project_id, "user_id": user_id}
     if item.consumer_type is not None or row is None:
         values["consumer_type_id"] = type_id
@@ -257,8 +347,8 @@ def _save_consumer(conn: sa.Connection, item: ConsumerAllocations, row: sa.Row |
 def _insert_consumer(conn: sa.Connection, item: ConsumerAllocations, values: dict) -> None:
     # A new consumer starts at generation 1: it has been written once.
     try:
-        conn.execute(sa.insert(CONSUMER).values(uuid=item.consumer_uuid, generation=1,
-                                                created_at=utcnow(), **values))
+        conn.execute(_INSERT_CONSUMER, {"uuid": item.consumer_uuid, "generation": 1,
+                                        "created_at": utcnow(), **values})
     except sa_exc.IntegrityError:
         _lost_consumer_race(item)
 

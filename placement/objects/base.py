@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
 from db import engine as db_engine
@@ -36,14 +38,81 @@ CHANGES = models.ProviderChange.__table__
 _RETRYABLE_MYSQL = {1205, 1213}
 
 
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+# pymysql's SERVER_STATUS_IN_TRANS, as the server reported it in its last OK packet.
+_IN_TRANS = 1
+
+
+def engine(url: str) -> sa.Engine:
+    """This process's placement engine for ``url``.
+
+    Every request is one short transaction, so the MySQL pool skips two round
+    trips the shared engines make for each: no ping before a connection is lent
+    (a connection the server dropped fails its first statement instead, is
+    invalidated with the rest of the pool, and the request is run again: see
+    ``retry_when_deadlocked``) and no ROLLBACK when it comes back after its
+    transaction was committed or rolled back.
+    """
+    found = _engines.get(url)
+    if found is None:
+        with _engines_lock:
+            found = _engines.get(url)
+            if found is None:
+                found = _engines[url] = _create_engine(url)
+    return found
+
+
+def _create_engine(url: str) -> sa.Engine:
+    if not sa.make_url(url).drivername.startswith("mysql+pymysql"):
+        return db_engine.get_engine(url)
+    created = db_engine.create_engine(url, pool_pre_ping=False, pool_reset_on_return=None)
+    event.listen(created, "begin", _began)
+    event.listen(created, "commit", _ended)
+    event.listen(created, "rollback", _ended)
+    event.listen(created, "reset", _reset)
+    return created
+
+
+def _began(conn: sa.Connection) -> None:
+    _mark(conn, False)
+
+
+def _ended(conn: sa.Connection) -> None:
+    _mark(conn, True)
+
+
+def _mark(conn: sa.Connection, ended: bool) -> None:
+    # An invalidated connection (dropped by the server) is discarded, not reset.
+    if not conn.invalidated:
+        conn.connection.info["placement_ended"] = ended
+
+
+def _reset(dbapi_connection, record, state) -> None:
+    """Roll back a returned connection unless its transaction is known to be over.
+
+    Over: SQLAlchemy ended it (commit or rollback) and the server's last status
+    says no transaction is open (a failed COMMIT leaves it saying one is).
+    """
+    ended = record is not None and record.info.pop("placement_ended", False)
+    status = getattr(dbapi_connection, "server_status", None)
+    if ended and status is not None and not status & _IN_TRANS and not state.terminate_only:
+        return
+    dbapi_connection.rollback()
+
+
 @contextlib.contextmanager
 def transaction(url: str) -> Iterator[sa.Connection]:
     """One database transaction: committed on success, rolled back on error."""
-    with db_engine.get_engine(url).begin() as conn:
+    with engine(url).begin() as conn:
         yield conn
 
 
 def _retryable(exc: sa_exc.OperationalError) -> bool:
+    if exc.connection_invalidated:
+        # A connection the server had dropped (restart, timeout): the pool was
+        # invalidated and the next attempt gets a fresh connection.
+        return True
     orig = exc.orig
     code = orig.args[0] if orig is not None and orig.args else None
     if code in _RETRYABLE_MYSQL:
@@ -76,11 +145,14 @@ def run_with_retries(url: str, work: Callable[[sa.Connection], T], attempts: int
     ``work`` raises RetryableConflict when a compare-and-swap found another
     writer first; after ``attempts`` tries the caller gets ConcurrentUpdate.
     """
-    for _attempt in range(attempts):
+    for attempt in range(attempts):
         try:
             with transaction(url) as conn:
                 return work(conn)
         except errors.RetryableConflict:
+            # Writers that lost to the same winner would collide again at once:
+            # spread them out a little (under a millisecond per attempt so far).
+            time.sleep(random.random() * 0.001 * (attempt + 1))
             continue
         except sa_exc.OperationalError as exc:
             if not _retryable(exc):
@@ -96,6 +168,9 @@ def provider_row(conn: sa.Connection, uuid: str) -> sa.Row:
     return row
 
 
+_INSERT_CHANGES = sa.insert(CHANGES)
+
+
 def record_changes(conn: sa.Connection, provider_ids, usage_only: bool = False) -> None:
     """Log that ``provider_ids`` changed (None: the class catalogue), in ``conn``'s
     transaction, so every worker's candidate index reloads them once it commits."""
@@ -104,7 +179,7 @@ def record_changes(conn: sa.Connection, provider_ids, usage_only: bool = False) 
             for pid in sorted(
         set(provider_ids), key=lambda p: -1 if p is None else p)]
     if rows:
-        conn.execute(sa.insert(CHANGES), rows)
+        conn.execute(_INSERT_CHANGES, rows)
 
 
 def bump_generation(conn: sa.Connection, provider_id: int, seen: int) -> int:

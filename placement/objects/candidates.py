@@ -23,9 +23,13 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+from collections.abc import Callable
+from typing import TypeVar
 
 from placement import errors
 from placement.objects import filters, provider_index
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass
@@ -58,22 +62,34 @@ class Candidates:
     """The answer: allocation requests and the providers they mention."""
 
     # Each request: (allocations {provider id: {class: amount}}, mappings {suffix: [ids]}).
+    # The resources dicts may be shared between requests: read them, never change them.
     requests: list[tuple[dict[int, dict[str, int]], dict[str, list[int]]]]
-    # Providers by id (uuid, parent_id, root_id) of every request and summary.
+    # Providers by id: the index's own map (read it only under the index lock).
     providers: dict[int, provider_index.Provider]
-    summaries: dict[int, dict]
+    # Ids of the providers to summarise, ascending.
+    summaries: list[int]
+    # Class ids a summary shows (None: every class of the provider).
+    summary_classes: frozenset[int] | None
+    # Class names by id.
+    rc_names: dict[int, str]
 
 
 # A group's way to be met in one tree: (providers it maps to, ((provider, class, amount), ...)).
 Piece = tuple[tuple[int, ...], tuple[tuple[int, str, int], ...]]
 
 
-def find(url: str, request: CandidateRequest, randomize: bool = False) -> Candidates:
-    """Every allocation request meeting ``request``, with provider summaries."""
+def find(url: str, request: CandidateRequest, randomize: bool = False,
+         render: Callable[[Candidates], T] | None = None) -> Candidates | T:
+    """Every allocation request meeting ``request``, with provider summaries.
+
+    ``render``, when given, turns the answer into what the caller returns, under
+    the index lock (the providers it reads cannot change meanwhile).
+    """
     index = provider_index.for_url(url)
     with index.lock:
         index.refresh()
-        return _Finder(index, request, randomize).run()
+        found = _Finder(index, request, randomize).run()
+        return render(found) if render is not None else found
 
 
 def _placed_groups(request: CandidateRequest) -> list[RequestGroup]:
@@ -87,6 +103,9 @@ def _unsuffixed(request: CandidateRequest) -> RequestGroup | None:
 
 class _Finder:
     """One request evaluated against the index (whose lock the caller holds)."""
+
+    # Trees of one provider skip the general search when one group is asked for.
+    lone_shortcut = True
 
     def __init__(self, index: provider_index.ProviderIndex, request: CandidateRequest,
                  randomize: bool) -> None:
@@ -106,6 +125,12 @@ class _Finder:
         # Per group: [(class name, class id, amount)], sorted by class name.
         self.wants = [[(rc, self.rc_ids[rc], g.resources[rc]) for rc in sorted(g.resources)]
                       for g in self.groups]
+        # The resources of a candidate of one provider for one group (shared).
+        self.lone_resources = ({rc: amount for rc, _i, amount in self.wants[0]}
+                               if len(self.wants) == 1 else {})
+        unsuffixed = self.unsuffixed
+        self.lone_traits = (unsuffixed.traits if unsuffixed is not None and unsuffixed.traits
+                            else None)
         self.tree_of = {}
         for g in request.groups:
             if g.in_tree is not None:
@@ -168,9 +193,21 @@ class _Finder:
         results: list = []
         seen: set = set()
         limit = self.request.limit
+        trees = self.ix.trees
+        # One group, no sharing provider: a tree of one provider has at most one
+        # candidate, found without combining (the usual compute host).
+        single = (self.lone_shortcut and len(self.groups) == 1 and bool(self.wants[0])
+                  and not self.ix.sharing and not self.request.same_subtree)
         for root_id in self._roots():
             root = self.providers[root_id]
             if not self._root_ok(root):
+                continue
+            if single and len(trees[root_id]) == 1:
+                found = self._lone_candidate(root)
+                if found is not None:
+                    results.append(found)
+                    if limit and len(results) >= limit and not self.randomize:
+                        break
                 continue
             for found, key in self._tree_candidates(root_id):
                 if key in seen:
@@ -184,6 +221,25 @@ class _Finder:
         if limit:
             results = results[:limit]
         return self._answer(results)
+
+    def _lone_candidate(self, p: provider_index.Provider):
+        """The candidate of a tree of one provider ``p`` for the only group, or None.
+
+        What ``_tree_candidates`` finds there, without the combinations: one way to
+        place each class, on ``p``.
+        """
+        group = self.groups[0]
+        if not self._passes(group, p):
+            return None
+        inventory, used = p.inventory, p.used
+        for _rc, rc_id, amount in self.wants[0]:
+            inv = inventory.get(rc_id)
+            if inv is None or not inv.fits(used.get(rc_id, 0), amount):
+                return None
+        # The traits of the unsuffixed group hold for the providers it uses: ``p``.
+        if self.lone_traits is not None and not self.lone_traits.satisfied_by(p.traits):
+            return None
+        return {p.id: self.lone_resources}, {group.suffix: [p.id]}
 
     def _pool(self, root_id: int) -> list[provider_index.Provider]:
         """The tree of ``root_id`` and the sharing providers anchored to it."""
@@ -308,20 +364,13 @@ class _Finder:
         providers = self.providers
         used = {p for allocations, _m in requests for p in allocations}
         if self.request.nested:
-            ids = {m for root in {providers[p].root_id for p in used}
-                   for m in self.ix.trees[root]}
+            trees = self.ix.trees
+            ids = {m for root in {providers[p].root_id for p in used} for m in trees[root]}
         else:
             ids = used
-        requested = None if self.request.all_summary_classes else set(self.rc_ids.values())
-        names = self.ix.rc_names
-        summaries = {}
-        for pid in sorted(ids):
-            p = providers[pid]
-            resources = {names[rc]: {"capacity": int(inv.capacity), "used": p.used.get(rc, 0)}
-                         for rc, inv in p.inventory.items()
-                         if requested is None or rc in requested}
-            summaries[pid] = {"resources": resources, "traits": sorted(p.traits)}
-        return Candidates(requests, {pid: providers[pid] for pid in ids | used}, summaries)
+        requested = (None if self.request.all_summary_classes
+                     else frozenset(self.rc_ids.values()))
+        return Candidates(requests, providers, sorted(ids), requested, self.ix.rc_names)
 
 
 def check_request(request: CandidateRequest) -> None:

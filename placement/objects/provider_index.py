@@ -20,13 +20,14 @@ longer than the retention), or that finds the log emptied, reloads everything.
 
 from __future__ import annotations
 
+import gc
+import json
 import threading
 import time
 
 import sqlalchemy as sa
 
-from db import engine as db_engine
-from placement.objects import resource_class
+from placement.objects import base, resource_class
 from placement.objects.base import AGG, ALLOC, CHANGES, INV, RC, RP, RP_AGG, RP_TRAIT, TRAIT
 
 SHARING_TRAIT = "MISC_SHARES_VIA_AGGREGATE"
@@ -35,6 +36,21 @@ GAP_SECONDS = 10.0
 # Log rows older than this are deleted (by any worker, at most every PRUNE_EVERY).
 RETENTION_SECONDS = 3600.0
 PRUNE_EVERY = 300.0
+# After a full load of at least this many providers the process's objects are
+# frozen out of the cyclic garbage collector (gc.freeze): the index is millions of
+# long-lived objects that every full collection would otherwise walk again (at
+# 1,000 providers a third of a candidates request's CPU; at 100,000, seconds).
+FREEZE_MIN_PROVIDERS = 500
+
+
+# The oldest log row, then the rows past ``seen`` (and those seen missing): built
+# once, as every request of every worker runs one of them.
+_OLDEST = sa.select(sa.func.min(CHANGES.c.id), sa.null(), sa.null())
+_LOGGED = sa.select(CHANGES.c.id, CHANGES.c.resource_provider_id, CHANGES.c.usage_only)
+_NEWER = sa.union_all(_OLDEST, _LOGGED.where(CHANGES.c.id > sa.bindparam("seen")))
+_NEWER_OR_MISSING = sa.union_all(_OLDEST, _LOGGED.where(sa.or_(
+    CHANGES.c.id > sa.bindparam("seen"),
+    CHANGES.c.id.in_(sa.bindparam("missing", expanding=True)))))
 
 
 class Inventory:
@@ -62,18 +78,22 @@ class Inventory:
 class Provider:
     """What the index knows of one provider."""
 
-    __slots__ = ("id", "uuid", "parent_id", "root_id", "inventory", "used", "traits",
-                 "aggregates")
+    __slots__ = ("id", "uuid", "uuid_json", "parent_id", "root_id", "inventory", "used",
+                 "traits", "aggregates", "rendered")
 
     def __init__(self, pid: int, uuid: str, parent_id: int | None, root_id: int) -> None:
         self.id = pid
         self.uuid = uuid
+        self.uuid_json = json.dumps(uuid)
         self.parent_id = parent_id
         self.root_id = root_id
         self.inventory: dict[int, Inventory] = {}
         self.used: dict[int, int] = {}
         self.traits: frozenset[str] = frozenset()
         self.aggregates: frozenset[str] = frozenset()
+        # JSON fragments of this provider (its summary), by rendering options; built
+        # on demand by the candidates handler and dropped when the usage changes.
+        self.rendered: dict | None = None
 
 
 class ProviderIndex:
@@ -109,7 +129,7 @@ class ProviderIndex:
         """The id of class ``name``, asking the database once if it is unknown here."""
         found = self.rc_ids.get(name)
         if found is None:
-            with db_engine.get_engine(self.url).begin() as conn:
+            with base.engine(self.url).begin() as conn:
                 self._load_classes(conn)
             found = self.rc_ids.get(name)
         return found
@@ -119,7 +139,7 @@ class ProviderIndex:
     def refresh(self) -> None:
         """Apply every change committed since the last call (the caller holds lock)."""
         now = time.monotonic()
-        engine = db_engine.get_engine(self.url)
+        engine = base.engine(self.url)
         if not self._loaded or now - self._last_refresh > RETENTION_SECONDS / 2:
             with engine.begin() as conn:
                 self._full_load(conn)
@@ -134,13 +154,11 @@ class ProviderIndex:
 
     def _incremental(self, conn: sa.Connection, now: float) -> bool:
         """Apply new log rows; False when the log says a full reload is needed."""
-        wanted = CHANGES.c.id > self._max_seen
         if self._gaps:
-            wanted = sa.or_(wanted, CHANGES.c.id.in_(sorted(self._gaps)))
-        oldest = sa.select(sa.func.min(CHANGES.c.id), sa.null(), sa.null())
-        rows = conn.execute(sa.union_all(
-            oldest, sa.select(CHANGES.c.id, CHANGES.c.resource_provider_id,
-                              CHANGES.c.usage_only).where(wanted))).all()
+            rows = conn.execute(_NEWER_OR_MISSING, {"seen": self._max_seen,
+                                                    "missing": sorted(self._gaps)}).all()
+        else:
+            rows = conn.execute(_NEWER, {"seen": self._max_seen}).all()
         first = rows[0][0]
         if self._max_seen and (first is None or first > self._max_seen):
             # The log was emptied or pruned past what this process has seen.
@@ -213,12 +231,21 @@ class ProviderIndex:
         self._load_providers(conn, None)
         self._loaded = True
         self.full_loads += 1
+        if len(self.providers) >= FREEZE_MIN_PROVIDERS:
+            # Garbage first, so that none is frozen; then what is left lives on.
+            gc.collect()
+            gc.freeze()
 
     def _load_classes(self, conn: sa.Connection) -> None:
         ids = dict(resource_class.STANDARD_IDS)
         ids.update({r.name: r.id for r in conn.execute(sa.select(RC.c.name, RC.c.id))})
+        names = {v: k for k, v in ids.items()}
+        if names != self.rc_names:
+            # A renamed class: every rendered summary may name it.
+            for provider in self.providers.values():
+                provider.rendered = None
         self.rc_ids = ids
-        self.rc_names = {v: k for k, v in ids.items()}
+        self.rc_names = names
 
     def _load_providers(self, conn: sa.Connection, ids: set[int] | None) -> None:
         """(Re)load providers ``ids`` (None: all) with everything they carry."""
@@ -275,6 +302,7 @@ class ProviderIndex:
         known = {pid: self.providers[pid] for pid in ids if pid in self.providers}
         for provider in known.values():
             provider.used = {}
+            provider.rendered = None
         if known:
             self._read_usage(conn, known, ALLOC.c.resource_provider_id.in_(sorted(known)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 
 import pytest
@@ -125,3 +126,22 @@ def test_randomize_allocation_candidates(client, placement_conf_for, randomize) 
         assert sorted(_found(client)) == sorted(providers)
     else:
         assert firsts == {providers[0]}
+
+
+@pytest.mark.mariadb
+def test_a_big_index_is_frozen_out_of_the_garbage_collector(client, monkeypatch,
+                                                            placement_db: str) -> None:
+    rp = _provider(client, 1)
+    index = provider_index.for_url(placement_db)
+    monkeypatch.setattr(provider_index, "FREEZE_MIN_PROVIDERS", 1)
+    gc.unfreeze()
+    try:
+        with index.lock:
+            index._loaded = False              # as in a new worker: a full load
+            index.refresh()
+        assert gc.get_freeze_count() > 0
+        provider = index.providers[index.by_uuid[rp]]
+        assert not any(provider is o for o in gc.get_objects())   # not walked any more
+        assert _found(client) == [rp]
+    finally:
+        gc.unfreeze()

@@ -1,0 +1,175 @@
+"""What a claim costs in round trips, and what the cheaper pool must still get right.
+
+The placement engine (``placement.objects.base.engine``) neither pings a
+connection before lending it nor rolls it back after a transaction that ended:
+a claim is one read, the compare-and-swap, the writes and COMMIT. A connection
+the server dropped is replaced and the request run again; policy decisions are
+remembered for a second at most.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pymysql.connections
+import pytest
+import sqlalchemy as sa
+from oslo_policy import policy as oslo_policy
+
+from placement import errors, policy
+from placement.objects import allocation, base
+
+H = {"x-auth-token": "admin", "openstack-api-version": "placement latest"}
+
+
+def _provider(client, vcpus: int) -> str:
+    rp = str(uuid.uuid4())
+    assert client.post("/resource_providers", json={"name": rp, "uuid": rp},
+                       headers=H).status_code == 200
+    assert client.put(f"/resource_providers/{rp}/inventories", headers=H, json={
+        "resource_provider_generation": 0,
+        "inventories": {"VCPU": {"total": vcpus}}}).status_code == 200
+    return rp
+
+
+def _claim(client, rp: str, consumer: str | None = None, generation=None) -> int:
+    return client.put(f"/allocations/{consumer or uuid.uuid4()}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 1}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": generation,
+        "consumer_type": "INSTANCE"}).status_code
+
+
+@pytest.fixture
+def commands(monkeypatch) -> list[str]:
+    """Every command this process sends to MariaDB (pings included)."""
+    sent: list[str] = []
+    execute = pymysql.connections.Connection._execute_command
+    ping = pymysql.connections.Connection.ping
+
+    def spy_execute(self, command, sql):
+        text = sql if isinstance(sql, str) else sql.decode(errors="replace")
+        word = text.split(None, 1)[0].upper() if text else f"COMMAND {command}"
+        sent.append(word + (" FOR UPDATE" if "FOR UPDATE" in text.upper() else ""))
+        return execute(self, command, sql)
+
+    def spy_ping(self, *args, **kwargs):
+        sent.append("PING")
+        return ping(self, *args, **kwargs)
+
+    monkeypatch.setattr(pymysql.connections.Connection, "_execute_command", spy_execute)
+    monkeypatch.setattr(pymysql.connections.Connection, "ping", spy_ping)
+    return sent
+
+
+@pytest.mark.mariadb
+def test_a_claim_is_one_read_the_writes_and_commit(client, commands) -> None:
+    rp = _provider(client, 8)
+    assert _claim(client, rp) == 204        # creates the project, user and type
+    commands.clear()
+    assert _claim(client, rp) == 204
+    assert commands == ["SELECT", "UPDATE", "INSERT", "INSERT", "INSERT", "COMMIT"]
+    # Moving an existing consumer: still one read; the old allocations go.
+    consumer, other = str(uuid.uuid4()), _provider(client, 8)
+    assert _claim(client, rp, consumer) == 204
+    commands.clear()
+    assert _claim(client, other, consumer, generation=1) == 204
+    assert commands == ["SELECT", "UPDATE", "UPDATE", "DELETE", "INSERT", "UPDATE", "INSERT",
+                        "COMMIT"]
+
+
+@pytest.mark.mariadb
+def test_a_failed_claim_is_rolled_back(client, commands, placement_db: str) -> None:
+    rp = _provider(client, 1)
+    assert _claim(client, rp) == 204
+    commands.clear()
+    assert _claim(client, rp) == 409        # no room: nothing may stay half-written
+    assert commands[-1] == "ROLLBACK"
+    assert _claim(client, _provider(client, 1)) == 204
+    with base.engine(placement_db).connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM allocations")).scalar() == 2
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM consumers")).scalar() == 2
+        # The refused claim took no change id: no gap for the indexes to chase.
+        low, high, count = conn.execute(sa.text(
+            "SELECT MIN(id), MAX(id), COUNT(*) FROM provider_changes")).one()
+    assert high - low + 1 == count
+
+
+@pytest.mark.mariadb
+def test_a_claim_that_lost_a_race_locks_the_providers_and_waits(
+        client, commands, monkeypatch, placement_db: str) -> None:
+    rp = _provider(client, 8)
+    assert _claim(client, rp) == 204
+    bump = allocation._bump_providers
+    lost = []
+
+    def another_writer_first(conn, seen):
+        if not lost:
+            # Another placement process commits a claim between our read and our CAS.
+            other = sa.create_engine(placement_db, poolclass=sa.pool.NullPool)
+            with other.begin() as theirs:
+                theirs.execute(sa.text("UPDATE resource_providers SET generation = "
+                                       "generation + 1 WHERE uuid = :rp"), {"rp": rp})
+            other.dispose()
+            lost.append(True)
+        bump(conn, seen)
+
+    monkeypatch.setattr(allocation, "_bump_providers", another_writer_first)
+    commands.clear()
+    assert _claim(client, rp) == 204
+    assert lost
+    # Ours: SELECT, then (theirs: UPDATE, COMMIT), our CAS UPDATE finds nothing,
+    # ROLLBACK; the second attempt starts by locking the provider.
+    assert commands.count("SELECT FOR UPDATE") == 1
+    locked = commands.index("SELECT FOR UPDATE")
+    assert commands[locked - 1] == "ROLLBACK" and commands.count("UPDATE") >= 3
+    assert commands[locked + 1:] == ["SELECT", "UPDATE", "INSERT", "INSERT", "INSERT",
+                                     "COMMIT"]
+
+
+@pytest.mark.mariadb
+def test_requests_survive_connections_the_server_dropped(client, placement_db: str) -> None:
+    rp = _provider(client, 4)
+    assert client.get("/allocation_candidates?resources=VCPU:1", headers=H).status_code == 200
+    database = sa.make_url(placement_db).database
+    killer = sa.create_engine(placement_db, poolclass=sa.pool.NullPool)
+    try:
+        with killer.connect() as conn:
+            ids = conn.execute(sa.text(
+                "SELECT id FROM information_schema.processlist "
+                "WHERE db = :db AND id != CONNECTION_ID()"), {"db": database}).scalars().all()
+            assert ids
+            for thread in ids:
+                conn.execute(sa.text(f"KILL {int(thread)}"))
+    finally:
+        killer.dispose()
+    # The pooled connections are dead: the first use of one fails and is retried.
+    assert client.get("/allocation_candidates?resources=VCPU:1", headers=H).status_code == 200
+    assert _claim(client, rp) == 204
+
+
+def test_policy_decisions_are_remembered_for_a_second(monkeypatch, placement_conf_for) -> None:
+    checker = policy.Policy(placement_conf_for)
+    calls = []
+    enforce = checker._enforcer.enforce
+    monkeypatch.setattr(checker._enforcer, "enforce",
+                        lambda *args: calls.append(args[0]) or enforce(*args))
+    now = [1000.0]
+    monkeypatch.setattr(policy.time, "monotonic", lambda: now[0])
+    checker._since = now[0]
+    admin = {"user_id": "a", "project_id": "p", "roles": ["admin"]}
+    member = {"user_id": "m", "project_id": "p", "roles": ["member"]}
+    for _ in range(3):
+        checker.authorize("placement:allocations:update", admin)
+        with pytest.raises(errors.Forbidden):
+            checker.authorize("placement:allocations:update", member)
+    assert len(calls) == 2
+    # An operator opens the rule to everyone: it applies once the second is over.
+    checker._enforcer.set_rules(
+        oslo_policy.Rules.from_dict({"placement:allocations:update": "@"}),
+        overwrite=False, use_conf=False)
+    monkeypatch.setattr(checker._enforcer, "load_rules", lambda *a, **k: None)
+    with pytest.raises(errors.Forbidden):
+        checker.authorize("placement:allocations:update", member)
+    now[0] += policy.DECISION_SECONDS + 0.1
+    checker.authorize("placement:allocations:update", member)
+    assert len(calls) == 3

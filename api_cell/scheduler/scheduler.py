@@ -43,23 +43,32 @@ class Scheduler:
 
     def select(self, instance_uuid: str, spec: dict[str, Any]) -> Selection:
         """Pick a host for ``instance_uuid`` and claim ``spec['resources']`` on it."""
-        reply = self.placement.allocation_candidates(spec["resources"],
-                                                     limit=self.max_candidates)
-        candidates = candidates_from(reply)
+        return self.place(instance_uuid, spec["resources"], spec["project_id"],
+                          spec["user_id"], self._filters(spec), self.max_candidates,
+                          "No valid host was found. ")
+
+    def place(self, consumer: str, resources: dict[str, int], project_id: str, user_id: str,
+              host_filters: list[filters.HostFilter], limit: int | None,
+              failure: str) -> Selection:
+        """The pipeline: candidates -> liveness -> ``host_filters`` -> weighers -> claim.
+
+        ``failure`` starts the NoValidHost message; each rejected node's reason is kept.
+        """
+        candidates = candidates_from(
+            self.placement.allocation_candidates(resources, limit=limit))
         if not candidates:
-            raise NoValidHost("No valid host was found. There are not enough hosts "
-                              "available.")
+            raise NoValidHost(failure + "There are not enough hosts available.")
         self._add_liveness(candidates)
         rejections: dict[str, str] = {}
-        kept = filters.apply(candidates, self._filters(spec), rejections)
+        kept = filters.apply(candidates, host_filters, rejections)
         ranked = weighers.order(kept, self.weighers, self.subset_size, self.rng)
         for candidate in ranked[:self.max_attempts]:
-            if self._claim(instance_uuid, spec, candidate):
+            if self._claim(consumer, project_id, user_id, candidate):
                 return Selection(candidate.host, candidate.node_uuid, candidate.cell_uuid,
                                  candidate.allocations)
             rejections[candidate.node_uuid] = "claim lost a race for its resources"
-        LOG.info("no valid host for %s: %s", instance_uuid, rejections)
-        raise NoValidHost("No valid host was found. " + _summary(rejections), rejections)
+        LOG.info("no valid host for %s: %s", consumer, rejections)
+        raise NoValidHost(failure + _summary(rejections), rejections)
 
     def describe(self, node_uuid: str) -> dict[str, Any] | None:
         """What liveness says of one node (host, cell_uuid, disabled), or None if down."""
@@ -83,15 +92,14 @@ class Scheduler:
                 candidate.cell_uuid = info["cell_uuid"]
                 candidate.disabled = bool(info.get("disabled"))
 
-    def _claim(self, instance_uuid: str, spec: dict[str, Any],
+    def _claim(self, consumer: str, project_id: str, user_id: str,
                candidate: HostCandidate) -> bool:
         try:
-            self.placement.claim(instance_uuid, candidate.allocations, spec["project_id"],
-                                 spec["user_id"])
+            self.placement.claim(consumer, candidate.allocations, project_id, user_id)
             return True
         except GenerationConflict:
             LOG.info("claim of %s on %s lost a race; trying the next host",
-                     instance_uuid, candidate.host)
+                     consumer, candidate.host)
             return False
 
 

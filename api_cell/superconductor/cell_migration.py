@@ -38,10 +38,10 @@ import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
 
-from api_cell.scheduler import filters, weighers
-from api_cell.scheduler.hosts import Selection, candidates_from
+from api_cell.scheduler import filters
+from api_cell.scheduler.hosts import Selection
 from api_cell.scheduler.scheduler import NoValidHost, Scheduler
-from common import liveness, states, tasks
+from common import states, tasks
 from common.placement_client import GenerationConflict, PlacementClient
 from db import errors
 from db.api import instances as api_instances
@@ -95,10 +95,9 @@ def in_cell(cell_uuid: str) -> filters.HostFilter:
 class TargetCellSelector:
     """Chooses a host of one cell and claims resources on it.
 
-    Built from the scheduler's parts (placement candidates, liveness, filters and
-    weighers) so the scheduler itself needs no change. The candidates are asked for
-    without a limit: with many cells, a limited random sample may hold no host of the
-    target cell.
+    The scheduler's own pipeline with a cell filter. The candidates are asked for
+    without a limit: with many cells, a limited sample may hold no host of the target
+    cell.
     """
 
     def __init__(self, scheduler: Scheduler) -> None:
@@ -106,36 +105,11 @@ class TargetCellSelector:
 
     def select(self, consumer: str, resources: dict[str, int], project_id: str,
                user_id: str, cell_uuid: str) -> Selection:
-        scheduler = self.scheduler
-        candidates = candidates_from(scheduler.placement.allocation_candidates(resources))
-        live = liveness.live_nodes(scheduler.redis, scheduler.key_prefix,
-                                   (c.node_uuid for c in candidates))
-        for candidate in candidates:
-            info = live.get(candidate.node_uuid)
-            if info is not None:
-                candidate.host = info["host"]
-                candidate.cell_uuid = info["cell_uuid"]
-                candidate.disabled = bool(info.get("disabled"))
-        rejections: dict[str, str] = {}
-        kept = filters.apply(candidates, [filters.compute_service_up, in_cell(cell_uuid)],
-                             rejections)
-        ranked = weighers.order(kept, scheduler.weighers, scheduler.subset_size,
-                                scheduler.rng)
-        for candidate in ranked[:scheduler.max_attempts]:
-            try:
-                scheduler.placement.claim(consumer, candidate.allocations, project_id,
-                                          user_id)
-            except GenerationConflict:
-                rejections[candidate.node_uuid] = "claim lost a race for its resources"
-                continue
-            return Selection(candidate.host, candidate.node_uuid, cell_uuid,
-                             candidate.allocations)
-        if not kept:
-            raise NoValidHost("No valid host was found in the target cell: " + (
-                f"{len(rejections)} host(s) rejected" if rejections
-                else "no host has the resources"), rejections)
-        raise NoValidHost("No valid host was found in the target cell: every claim lost "
-                          "a race", rejections)
+        """A live host of cell ``cell_uuid`` with room, its resources claimed."""
+        return self.scheduler.place(
+            consumer, resources, project_id, user_id,
+            [filters.compute_service_up, in_cell(cell_uuid)], None,
+            "No valid host was found in the target cell. ")
 
 
 class CellMover:

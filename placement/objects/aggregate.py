@@ -13,6 +13,7 @@ from placement.objects.base import (
     bump_generation,
     provider_row,
     record_changes,
+    replace_links,
     transaction,
 )
 
@@ -44,18 +45,14 @@ def set_aggregates(url: str, uuid: str, aggregates: list[str],
                 raise errors.ConcurrentUpdate(
                     f"resource provider generation conflict: expected {generation}, "
                     f"found {row.generation}")
-            ids = _ensure(conn, set(aggregates))
-            conn.execute(sa.delete(RP_AGG).where(RP_AGG.c.resource_provider_id == row.id))
-            if ids:
-                now = utcnow()
-                conn.execute(sa.insert(RP_AGG), [
-                    {"resource_provider_id": row.id, "aggregate_id": i, "created_at": now}
-                    for i in sorted(ids)])
             new_generation = row.generation
             if generation is not None:
+                # The generation first: its row lock keeps other writers of
+                # this provider out while the links change.
                 new_generation = bump_generation(conn, row.id, row.generation)
             else:
                 record_changes(conn, [row.id])
+            replace_links(conn, RP_AGG, "aggregate_id", row.id, set(_ensure(conn, set(aggregates))))
             return new_generation, _aggregates(conn, row.id)
     except sa_exc.IntegrityError:
         # Another request created one of the aggregates at the same moment.

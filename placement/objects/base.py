@@ -126,16 +126,20 @@ def retry_when_deadlocked(work: Callable[[], T], attempts: int = 5) -> T:
 
     MariaDB's gap locks can deadlock writers of different providers (replacing the
     traits or aggregates of two providers at once, say); the loser's transaction was
-    rolled back whole, so running it again is safe.
+    rolled back whole, so running it again is safe. After ``attempts`` losses the
+    caller gets ConcurrentUpdate (409).
     """
-    for attempt in range(attempts - 1):
+    for attempt in range(attempts):
         try:
             return work()
         except sa_exc.OperationalError as exc:
             if not _retryable(exc):
                 raise
             time.sleep(0.005 * (attempt + 1) * (1 + random.random()))
-    return work()
+    # Still losing after every attempt: the client may try again, as after any
+    # lost race, rather than see a server error.
+    raise errors.ConcurrentUpdate("Update conflict: the database kept choosing this request "
+                                  "as a deadlock victim, please retry")
 
 
 def run_with_retries(url: str, work: Callable[[sa.Connection], T], attempts: int,
@@ -180,6 +184,28 @@ def record_changes(conn: sa.Connection, provider_ids, usage_only: bool = False) 
         set(provider_ids), key=lambda p: -1 if p is None else p)]
     if rows:
         conn.execute(_INSERT_CHANGES, rows)
+
+
+def replace_links(conn: sa.Connection, table: sa.Table, column: str, provider_id: int,
+                  wanted: set[int]) -> None:
+    """Make the provider's rows of ``table`` (traits, aggregates) exactly ``wanted``.
+
+    Only the rows that change are touched, each by its whole primary key: a
+    blanket DELETE of the provider's rows takes gap locks on MariaDB, and two
+    writers of neighbouring providers then deadlock on each other's inserts.
+    """
+    current = set(conn.execute(sa.select(table.c[column])
+                               .where(table.c.resource_provider_id == provider_id)).scalars())
+    gone = sorted(current - wanted)
+    if gone:
+        conn.execute(sa.delete(table).where(table.c.resource_provider_id == provider_id,
+                                            table.c[column].in_(gone)))
+    added = sorted(wanted - current)
+    if added:
+        now = utcnow()
+        conn.execute(sa.insert(table), [
+            {"resource_provider_id": provider_id, column: i, "created_at": now}
+            for i in added])
 
 
 def bump_generation(conn: sa.Connection, provider_id: int, seen: int) -> int:

@@ -10,7 +10,14 @@ from sqlalchemy import exc as sa_exc
 
 from db.base import utcnow
 from placement import errors
-from placement.objects.base import RP_TRAIT, TRAIT, bump_generation, provider_row, transaction
+from placement.objects.base import (
+    RP_TRAIT,
+    TRAIT,
+    bump_generation,
+    provider_row,
+    replace_links,
+    transaction,
+)
 
 STANDARD = frozenset(os_traits.get_traits())
 _synced: set[str] = set()
@@ -49,6 +56,24 @@ def list_traits(url: str, names: set[str] | None, prefix: str | None,
         query = query.where(TRAIT.c.id.in_(linked) if associated else TRAIT.c.id.not_in(linked))
     with transaction(url) as conn:
         return list(conn.execute(query).scalars())
+
+
+def check_known(url: str, names: set[str]) -> None:
+    """BadRequest naming the traits of a query that do not exist.
+
+    Standard traits always exist once synced, so only custom names cost a query:
+    the candidate path, answered from memory, stays free of reads for the usual
+    requests.
+    """
+    custom = sorted(names - STANDARD)
+    if not custom:
+        return
+    with transaction(url) as conn:
+        known = set(conn.execute(sa.select(TRAIT.c.name).where(TRAIT.c.name.in_(custom)))
+                    .scalars())
+    unknown = [name for name in custom if name not in known]
+    if unknown:
+        raise errors.BadRequest(f"No such trait(s): {', '.join(unknown)}.")
 
 
 def trait_exists(url: str, name: str) -> None:
@@ -114,13 +139,10 @@ def set_provider_traits(url: str, uuid: str, generation: int,
         unknown = sorted(set(names) - set(ids))
         if unknown:
             raise errors.BadRequest(f"No such trait(s): {', '.join(unknown)}.")
-        conn.execute(sa.delete(RP_TRAIT).where(RP_TRAIT.c.resource_provider_id == row.id))
-        if ids:
-            now = utcnow()
-            conn.execute(sa.insert(RP_TRAIT), [
-                {"resource_provider_id": row.id, "trait_id": i, "created_at": now}
-                for i in sorted(ids.values())])
+        # The generation first: its row lock keeps other writers of this
+        # provider out while the links change.
         new_generation = bump_generation(conn, row.id, row.generation)
+        replace_links(conn, RP_TRAIT, "trait_id", row.id, set(ids.values()))
         return new_generation, _provider_traits(conn, row.id)
 
 
@@ -128,8 +150,8 @@ def delete_provider_traits(url: str, uuid: str) -> None:
     """Remove every trait from the provider."""
     with transaction(url) as conn:
         row = provider_row(conn, uuid)
-        conn.execute(sa.delete(RP_TRAIT).where(RP_TRAIT.c.resource_provider_id == row.id))
         bump_generation(conn, row.id, row.generation)
+        replace_links(conn, RP_TRAIT, "trait_id", row.id, set())
 
 
 def traits_of(conn: sa.Connection, provider_ids: list[int]) -> dict[int, set[str]]:

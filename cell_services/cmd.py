@@ -12,8 +12,7 @@ from oslo_config import cfg
 
 from cell_services import conf as conductor_conf
 from cell_services.service import Conductor, ConductorSettings
-from common import config, log
-from common.placement_client import PlacementClient
+from common import config, log, placement_client
 from db import errors
 from protos import rpc
 
@@ -32,7 +31,8 @@ def settings_from(conf: cfg.ConfigOpts) -> ConductorSettings:
         cell=conf.cli_cell or conductor.cell, api_url=conf.api_database.connection,
         redis_url=conf.redis.url, key_prefix=conf.redis.key_prefix, host=conf.host,
         grpc_host=conductor.grpc_host, grpc_port=conductor.grpc_port,
-        heartbeat_interval=conductor.heartbeat_interval, workers=conductor.workers,
+        heartbeat_interval=conductor.heartbeat_interval,
+        alive_interval=conductor.alive_interval, workers=conductor.workers,
         agent_timeout=conductor.agent_timeout,
         task_reclaim_idle=conductor.task_reclaim_idle,
         max_task_deliveries=conductor.max_task_deliveries,
@@ -55,8 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not settings.cell or not settings.api_url:
         LOG.error("--cell (or [conductor] cell) and [api_database] connection are required")
         return 2
-    placement = PlacementClient(conf.placement_client.endpoint, conf.placement_client.token,
-                                conf.placement_client.timeout)
+    placement = placement_client.from_conf(conf)
     try:
         conductor = Conductor(settings, placement)
     except errors.NotFound as error:

@@ -22,6 +22,11 @@ conductor_opts = [
     cfg.FloatOpt("heartbeat_interval", default=2.0, min=0.1,
                  help="Seconds between the heartbeats agents are told to send; a host is "
                       "considered down after three missed intervals."),
+    cfg.FloatOpt("alive_interval", default=0.5, min=0.05,
+                 help="Seconds between two announcements in Redis that this cell has a "
+                      "conductor taking its tasks. A cell none of whose conductors "
+                      "announced itself for four intervals counts as down: new servers "
+                      "avoid it and actions on its servers answer 503."),
     cfg.IntOpt("workers", default=4, min=1,
                help="Threads consuming the cell's task stream."),
     cfg.FloatOpt("agent_timeout", default=120.0, min=0.1,

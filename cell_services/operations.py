@@ -13,14 +13,21 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from cell_services.agent_client import AgentClient, AgentError, AgentUnreachable, Guest
 from common import states
 from common.placement_client import PlacementClient
 from common.tasks import Task
 from db import errors
+from db.api import fixed_ips
 from db.base import utcnow
 from db.cell import instances, services
 from db.cell.models import Instance
+from protos.compute_client import (
+    AgentClient,
+    AgentError,
+    AgentUnreachable,
+    Guest,
+    NetworkInterface,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -32,6 +39,11 @@ REBOOT_EVENT = "compute_reboot_instance"
 DELETE_EVENT = "compute_terminate_instance"
 RECEIVE_EVENT = "compute_receive_instance"
 FORGET_EVENT = "compute_forget_instance"
+PAUSE_EVENT = "compute_pause_instance"
+UNPAUSE_EVENT = "compute_unpause_instance"
+SUSPEND_EVENT = "compute_suspend_instance"
+RESUME_EVENT = "compute_resume_instance"
+REBUILD_EVENT = "compute_rebuild_instance"
 
 
 LOCK_STRIPES = 256
@@ -44,15 +56,19 @@ class HostUnknown(AgentError):
 class InstanceOperations:
     """Runs the tasks of one cell; a task for one instance runs alone in this process."""
 
-    def __init__(self, cell_url: str, agents: AgentClient, placement: PlacementClient) -> None:
+    def __init__(self, cell_url: str, agents: AgentClient, placement: PlacementClient,
+                 api_url: str | None = None) -> None:
         self.cell_url = cell_url
+        # The API DB, where the instances' fixed IPs are allocated (None: not released).
+        self.api_url = api_url
         self.agents = agents
         self.placement = placement
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
         self._handlers: dict[str, Callable[[str, dict[str, Any], str], None]] = {
             "build": self.build, "stop": self.stop, "start": self.start,
             "reboot": self.reboot, "delete": self.delete, "receive": self.receive,
-            "forget": self.forget}
+            "forget": self.forget, "pause": self.pause, "unpause": self.unpause,
+            "suspend": self.suspend, "resume": self.resume, "rebuild": self.rebuild}
 
     def handle(self, task: Task) -> None:
         """Run ``task``. Raises what should make the task be retried later."""
@@ -105,21 +121,31 @@ class InstanceOperations:
 
     def _fail(self, instance: Instance, error: Exception, request_id: str, event: str,
               **values: Any) -> None:
-        """End the task in failure: clear task_state (and set ``values``), keep a fault."""
+        """End the task in failure: keep a fault, clear task_state (and set ``values``).
+
+        The fault and the event are written first, so whoever sees the task end
+        (task_state cleared) also sees why.
+        """
         LOG.error("%s of instance %s failed: %s", event, instance.uuid, error)
+        instances.add_fault(self.cell_url, instance.uuid, 500, str(error))
+        instances.record_event(self.cell_url, instance.uuid, request_id, event,
+                               instance.host, "Error", traceback=str(error))
         try:
             instances.update(self.cell_url, instance.uuid,
                              expected_task_state=instance.task_state, task_state=None,
                              **values)
         except (errors.Conflict, errors.NotFound):
             LOG.info("instance %s changed meanwhile; leaving its state", instance.uuid)
-        instances.add_fault(self.cell_url, instance.uuid, 500, str(error))
-        instances.record_event(self.cell_url, instance.uuid, request_id, event,
-                               instance.host, "Error", traceback=str(error))
 
     def _finish(self, instance: Instance, request_id: str, event: str,
                 **values: Any) -> None:
-        """End the task in success: set ``values``, clear task_state, record the event."""
+        """End the task in success: record the event, set ``values``, clear task_state.
+
+        The event comes first, so whoever sees the task end also sees it recorded
+        (the host did its part even if the instance changed meanwhile).
+        """
+        instances.record_event(self.cell_url, instance.uuid, request_id, event,
+                               instance.host, "Success")
         try:
             instances.update(self.cell_url, instance.uuid,
                              expected_task_state=instance.task_state, task_state=None,
@@ -127,21 +153,14 @@ class InstanceOperations:
         except (errors.Conflict, errors.NotFound):
             LOG.info("instance %s changed during %s; leaving its state", instance.uuid,
                      event)
-            return
-        instances.record_event(self.cell_url, instance.uuid, request_id, event,
-                               instance.host, "Success")
 
     def build(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
         """Spawn the guest; ACTIVE/RUNNING, or ERROR with a fault and no allocation."""
         instance = self._waiting(instance_uuid, (states.SPAWNING,))
         if instance is None:
             return
-        flavor = instance.flavor
-        guest = Guest(instance_uuid=instance.uuid, name=instance.display_name,
-                      vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
-                      root_gb=flavor["disk"], image_ref=instance.image_ref or "")
         try:
-            power_state = self.agents.spawn(self._compute(instance), guest)
+            power_state = self.agents.spawn(self._compute(instance), self._guest(instance))
         except AgentError as error:
             self._fail(instance, error, request_id, BUILD_EVENT, vm_state=states.ERROR)
             self.placement.release(instance.uuid)
@@ -190,11 +209,71 @@ class InstanceOperations:
         self._finish(instance, request_id, REBOOT_EVENT, vm_state=states.ACTIVE,
                      power_state=power_state)
 
-    def delete(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
-        """Destroy the guest, release the allocation, soft-delete the row.
+    def _power_change(self, instance_uuid: str, request_id: str, task_state: str,
+                      call: Callable[[services.ComputeHost, str], int], event: str,
+                      vm_state: str) -> None:
+        """One agent call that moves the guest to ``vm_state``; on failure the
+        vm_state stays and a fault is kept."""
+        instance = self._waiting(instance_uuid, (task_state,))
+        if instance is None:
+            return
+        try:
+            power_state = call(self._compute(instance), instance.uuid)
+        except AgentError as error:
+            self._fail(instance, error, request_id, event)
+            return
+        self._finish(instance, request_id, event, vm_state=vm_state,
+                     power_state=power_state)
 
-        The guest goes first: releasing the allocation of a guest that still runs
-        would let placement hand its resources to another instance.
+    def pause(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Freeze the guest in memory; PAUSED/PAUSED."""
+        self._power_change(instance_uuid, request_id, states.PAUSING, self.agents.pause,
+                           PAUSE_EVENT, states.VM_PAUSED)
+
+    def unpause(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Thaw the guest; ACTIVE/RUNNING."""
+        self._power_change(instance_uuid, request_id, states.UNPAUSING, self.agents.unpause,
+                           UNPAUSE_EVENT, states.ACTIVE)
+
+    def suspend(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Save the guest to disk and stop it; SUSPENDED/SHUTDOWN."""
+        self._power_change(instance_uuid, request_id, states.SUSPENDING,
+                           self.agents.suspend, SUSPEND_EVENT, states.VM_SUSPENDED)
+
+    def resume(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Start the guest from its saved memory; ACTIVE/RUNNING."""
+        self._power_change(instance_uuid, request_id, states.RESUMING, self.agents.resume,
+                           RESUME_EVENT, states.ACTIVE)
+
+    def rebuild(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Replace the guest by a new one of the instance's (new) image.
+
+        The API already wrote the new image, name and metadata on the row. The guest
+        is destroyed and spawned again; a server that was stopped is powered off
+        again, so it ends STOPPED, any other ends ACTIVE. On failure: ERROR, fault.
+        """
+        instance = self._waiting(instance_uuid, (states.REBUILDING,))
+        if instance is None:
+            return
+        try:
+            compute = self._compute(instance)
+            self.agents.destroy(compute, instance.uuid)
+            power_state = self.agents.spawn(compute, self._guest(instance))
+            if instance.vm_state == states.STOPPED:
+                power_state = self.agents.power_off(compute, instance.uuid)
+        except AgentError as error:
+            self._fail(instance, error, request_id, REBUILD_EVENT, vm_state=states.ERROR)
+            return
+        vm_state = states.STOPPED if instance.vm_state == states.STOPPED else states.ACTIVE
+        self._finish(instance, request_id, REBUILD_EVENT, vm_state=vm_state,
+                     power_state=power_state, launched_at=utcnow())
+
+    def delete(self, instance_uuid: str, _payload: dict[str, Any], request_id: str) -> None:
+        """Destroy the guest, release the allocation and the fixed IPs, soft-delete
+        the row.
+
+        The guest goes first: releasing the allocation (or the address) of a guest that
+        still runs would let another instance be given its resources (or its address).
         """
         instance = self._waiting(instance_uuid, (states.DELETING,))
         if instance is None:
@@ -207,6 +286,10 @@ class InstanceOperations:
             self._fail(instance, error, request_id, DELETE_EVENT, vm_state=states.ERROR)
             return
         self.placement.release(instance.uuid)
+        # Before the soft delete, so a redelivered task (which finds the row still
+        # deleting) releases it if this worker died in between.
+        if self.api_url:
+            fixed_ips.release(self.api_url, instance.uuid)
         instances.soft_delete(self.cell_url, instance.uuid)
         instances.record_event(self.cell_url, instance.uuid, request_id, DELETE_EVENT,
                                instance.host, "Success")
@@ -270,7 +353,16 @@ class InstanceOperations:
         flavor = instance.flavor
         return Guest(instance_uuid=instance.uuid, name=instance.display_name,
                      vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
-                     root_gb=flavor["disk"], image_ref=instance.image_ref or "")
+                     root_gb=flavor["disk"], image_ref=instance.image_ref or "",
+                     interfaces=self._interfaces(instance.uuid))
+
+    def _interfaces(self, instance_uuid: str) -> tuple[NetworkInterface, ...]:
+        """The instance's fixed IPs (API DB), for the guest's definition."""
+        if not self.api_url:
+            return ()
+        held = fixed_ips.for_instances(self.api_url, [instance_uuid]).get(instance_uuid, [])
+        return tuple(NetworkInterface(a.network_uuid, a.address, a.mac_address)
+                     for a in held)
 
     def _destroy_quietly(self, instance: Instance) -> None:
         """Destroy the guest if its agent answers; a failure is only logged."""

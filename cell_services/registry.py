@@ -10,12 +10,12 @@ import logging
 
 import redis
 
-from cell_services import versions
 from common import liveness, states
 from db import errors
 from db.api import hosts
 from db.api.cells import Cell
 from db.cell import instances, services
+from protos import versions
 
 LOG = logging.getLogger(__name__)
 

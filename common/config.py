@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Sequence
 
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 CONF = cfg.CONF
@@ -58,16 +59,18 @@ placement_client_opts = [
     cfg.StrOpt("endpoint", default="http://127.0.0.1:8778",
                help="Base URL of the placement API."),
     cfg.StrOpt("token", default="admin", secret=True,
-               help="Token sent to placement. With noauth2 placement, 'admin' is an "
-                    "administrator."),
+               help="Token sent to placement when no auth_type is set. With noauth2 "
+                    "placement, 'admin' is an administrator."),
     cfg.FloatOpt("timeout", default=10.0, help="Seconds before a placement call gives up."),
 ]
 
 auth_opts = [
     cfg.StrOpt("auth_strategy", default="noauth2", choices=["noauth2", "keystone"],
-               help="How API requests are authenticated. noauth2 trusts the token "
-                    "'user:project' (and 'admin' as an administrator); keystone validates "
-                    "tokens with keystonemiddleware."),
+               help="How requests to cellar-api and placement are authenticated. "
+                    "noauth2 trusts the token 'user:project' (user 'admin' is an "
+                    "administrator); keystone has keystonemiddleware validate each token "
+                    "with Keystone, configured in the [keystone_authtoken] group of the "
+                    "service's file (see doc/auth.rst)."),
 ]
 
 
@@ -93,6 +96,9 @@ def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
     conf.register_opts(placement_database_opts, group="placement_database")
     conf.register_opts(redis_opts, group="redis")
     conf.register_opts(placement_client_opts, group="placement_client")
+    # A placement behind Keystone: set auth_type (e.g. password) and its options here,
+    # and the client logs in as that service user instead of sending ``token``.
+    ks_loading.register_auth_conf_options(conf, "placement_client")
     conf.register_opts(auth_opts, group="api")
 
 
@@ -104,9 +110,15 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("database", database_opts),
         ("placement_database", placement_database_opts),
         ("redis", redis_opts),
-        ("placement_client", placement_client_opts),
+        ("placement_client", placement_client_opts + _keystone_client_opts()),
         ("api", auth_opts),
     ]
+
+
+def _keystone_client_opts() -> list[cfg.Opt]:
+    """The keystoneauth options of a service user logging in with a password."""
+    return (ks_loading.get_auth_common_conf_options()
+            + ks_loading.get_auth_plugin_conf_options("password"))
 
 
 def load(argv: Sequence[str] | None, prog: str, conf: cfg.ConfigOpts = CONF) -> cfg.ConfigOpts:

@@ -10,6 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import requests
+from keystoneauth1 import loading as ks_loading
+from keystoneauth1 import session as ks_session
+from oslo_config import cfg
 
 from common import context
 
@@ -42,12 +45,30 @@ class GenerationConflict(PlacementError):
     """Another writer changed the provider or consumer first (409)."""
 
 
-class PlacementClient:
-    """Calls placement with a fixed microversion and the current request id."""
+def from_conf(conf: cfg.ConfigOpts) -> PlacementClient:
+    """The client ``[placement_client]`` describes: a Keystone service user when its
+    ``auth_type`` is set, else the fixed ``token``.
+    """
+    options = conf.placement_client
+    keystone = None
+    if options.auth_type:
+        auth = ks_loading.load_auth_from_conf_options(conf, "placement_client")
+        keystone = ks_session.Session(auth=auth)
+    return PlacementClient(options.endpoint, options.token, options.timeout, keystone)
 
-    def __init__(self, endpoint: str, token: str = "admin", timeout: float = 10.0) -> None:
+
+class PlacementClient:
+    """Calls placement with a fixed microversion and the current request id.
+
+    It authenticates with a fixed token (noauth2 placement), or, given a keystoneauth
+    session, with that session's token, which keystoneauth renews before it expires.
+    """
+
+    def __init__(self, endpoint: str, token: str = "admin", timeout: float = 10.0,
+                 keystone: ks_session.Session | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout
+        self.keystone = keystone
         self.session = requests.Session()
         self.session.headers.update({
             "X-Auth-Token": token,
@@ -57,8 +78,16 @@ class PlacementClient:
 
     def _call(self, method: str, path: str, ok: tuple[int, ...], **kwargs) -> requests.Response:
         headers = {"X-OpenStack-Request-Id": context.current_request_id()}
+        if self.keystone is not None:
+            headers.update(self.keystone.get_auth_headers())
         response = self.session.request(method, self.endpoint + path, timeout=self.timeout,
                                         headers=headers, **kwargs)
+        if response.status_code == 401 and self.keystone is not None:
+            # A token revoked before its expiry: log in again, once.
+            self.keystone.invalidate()
+            headers.update(self.keystone.get_auth_headers())
+            response = self.session.request(method, self.endpoint + path,
+                                            timeout=self.timeout, headers=headers, **kwargs)
         counter = _call_counter.get()
         if counter is not None:
             counter[f"{method} {path.split('/')[1]}"] += 1
@@ -149,3 +178,29 @@ class PlacementClient:
         """GET /usages?project_id=..."""
         return self._call("GET", "/usages", (200,), params={"project_id": project_id}
                           ).json()["usages"]
+
+    def provider_aggregates(self, uuid: str) -> tuple[list[str], int]:
+        """GET /resource_providers/{uuid}/aggregates: the aggregate uuids and the
+        provider generation to write them back with."""
+        reply = self._call("GET", f"/resource_providers/{uuid}/aggregates", (200,)).json()
+        return reply["aggregates"], reply["resource_provider_generation"]
+
+    def change_provider_aggregates(self, uuid: str, add: tuple[str, ...] = (),
+                                   remove: tuple[str, ...] = (), attempts: int = 5) -> None:
+        """Add and remove aggregate uuids of the provider, keeping the others; a write
+        that lost a race with another writer (409) is redone on a fresh read."""
+        for attempt in range(attempts):
+            current, generation = self.provider_aggregates(uuid)
+            wanted = [a for a in current if a not in remove]
+            wanted += [a for a in add if a not in wanted]
+            if wanted == current:
+                return
+            body = {"aggregates": wanted, "resource_provider_generation": generation}
+            try:
+                self._call("PUT", f"/resource_providers/{uuid}/aggregates", (200,),
+                           json=body)
+                return
+            except GenerationConflict:
+                LOG.info("aggregates of provider %s changed meanwhile; retrying", uuid)
+                if attempt == attempts - 1:
+                    raise

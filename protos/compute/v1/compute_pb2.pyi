@@ -32,20 +32,32 @@ REBOOT_TYPE_SOFT: RebootType
 REBOOT_TYPE_HARD: RebootType
 
 class SpawnRequest(_message.Message):
-    __slots__ = ("instance_uuid", "name", "vcpus", "memory_mb", "root_gb", "image_ref")
+    __slots__ = ("instance_uuid", "name", "vcpus", "memory_mb", "root_gb", "image_ref", "interfaces")
     INSTANCE_UUID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VCPUS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
     ROOT_GB_FIELD_NUMBER: _ClassVar[int]
     IMAGE_REF_FIELD_NUMBER: _ClassVar[int]
+    INTERFACES_FIELD_NUMBER: _ClassVar[int]
     instance_uuid: str
     name: str
     vcpus: int
     memory_mb: int
     root_gb: int
     image_ref: str
-    def __init__(self, instance_uuid: _Optional[str] = ..., name: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., root_gb: _Optional[int] = ..., image_ref: _Optional[str] = ...) -> None: ...
+    interfaces: _containers.RepeatedCompositeFieldContainer[NetworkInterface]
+    def __init__(self, instance_uuid: _Optional[str] = ..., name: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., root_gb: _Optional[int] = ..., image_ref: _Optional[str] = ..., interfaces: _Optional[_Iterable[_Union[NetworkInterface, _Mapping]]] = ...) -> None: ...
+
+class NetworkInterface(_message.Message):
+    __slots__ = ("network_uuid", "address", "mac_address")
+    NETWORK_UUID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    network_uuid: str
+    address: str
+    mac_address: str
+    def __init__(self, network_uuid: _Optional[str] = ..., address: _Optional[str] = ..., mac_address: _Optional[str] = ...) -> None: ...
 
 class SpawnReply(_message.Message):
     __slots__ = ("power_state",)
@@ -122,3 +134,65 @@ class GetPowerStatesReply(_message.Message):
     STATES_FIELD_NUMBER: _ClassVar[int]
     states: _containers.RepeatedCompositeFieldContainer[InstancePowerState]
     def __init__(self, states: _Optional[_Iterable[_Union[InstancePowerState, _Mapping]]] = ...) -> None: ...
+
+class PauseRequest(_message.Message):
+    __slots__ = ("instance_uuid",)
+    INSTANCE_UUID_FIELD_NUMBER: _ClassVar[int]
+    instance_uuid: str
+    def __init__(self, instance_uuid: _Optional[str] = ...) -> None: ...
+
+class PauseReply(_message.Message):
+    __slots__ = ("power_state",)
+    POWER_STATE_FIELD_NUMBER: _ClassVar[int]
+    power_state: PowerState
+    def __init__(self, power_state: _Optional[_Union[PowerState, str]] = ...) -> None: ...
+
+class UnpauseRequest(_message.Message):
+    __slots__ = ("instance_uuid",)
+    INSTANCE_UUID_FIELD_NUMBER: _ClassVar[int]
+    instance_uuid: str
+    def __init__(self, instance_uuid: _Optional[str] = ...) -> None: ...
+
+class UnpauseReply(_message.Message):
+    __slots__ = ("power_state",)
+    POWER_STATE_FIELD_NUMBER: _ClassVar[int]
+    power_state: PowerState
+    def __init__(self, power_state: _Optional[_Union[PowerState, str]] = ...) -> None: ...
+
+class SuspendRequest(_message.Message):
+    __slots__ = ("instance_uuid",)
+    INSTANCE_UUID_FIELD_NUMBER: _ClassVar[int]
+    instance_uuid: str
+    def __init__(self, instance_uuid: _Optional[str] = ...) -> None: ...
+
+class SuspendReply(_message.Message):
+    __slots__ = ("power_state",)
+    POWER_STATE_FIELD_NUMBER: _ClassVar[int]
+    power_state: PowerState
+    def __init__(self, power_state: _Optional[_Union[PowerState, str]] = ...) -> None: ...
+
+class ResumeRequest(_message.Message):
+    __slots__ = ("instance_uuid",)
+    INSTANCE_UUID_FIELD_NUMBER: _ClassVar[int]
+    instance_uuid: str
+    def __init__(self, instance_uuid: _Optional[str] = ...) -> None: ...
+
+class ResumeReply(_message.Message):
+    __slots__ = ("power_state",)
+    POWER_STATE_FIELD_NUMBER: _ClassVar[int]
+    power_state: PowerState
+    def __init__(self, power_state: _Optional[_Union[PowerState, str]] = ...) -> None: ...
+
+class GetConsoleOutputRequest(_message.Message):
+    __slots__ = ("instance_uuid", "length")
+    INSTANCE_UUID_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    instance_uuid: str
+    length: int
+    def __init__(self, instance_uuid: _Optional[str] = ..., length: _Optional[int] = ...) -> None: ...
+
+class GetConsoleOutputReply(_message.Message):
+    __slots__ = ("output",)
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    output: str
+    def __init__(self, output: _Optional[str] = ...) -> None: ...

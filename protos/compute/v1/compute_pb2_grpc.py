@@ -64,6 +64,31 @@ class ComputeAgentStub:
                 request_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetPowerStatesRequest.SerializeToString,
                 response_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetPowerStatesReply.FromString,
                 _registered_method=True)
+        self.Pause = channel.unary_unary(
+                '/cellar.compute.v1.ComputeAgent/Pause',
+                request_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.PauseRequest.SerializeToString,
+                response_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.PauseReply.FromString,
+                _registered_method=True)
+        self.Unpause = channel.unary_unary(
+                '/cellar.compute.v1.ComputeAgent/Unpause',
+                request_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.UnpauseRequest.SerializeToString,
+                response_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.UnpauseReply.FromString,
+                _registered_method=True)
+        self.Suspend = channel.unary_unary(
+                '/cellar.compute.v1.ComputeAgent/Suspend',
+                request_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.SuspendRequest.SerializeToString,
+                response_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.SuspendReply.FromString,
+                _registered_method=True)
+        self.Resume = channel.unary_unary(
+                '/cellar.compute.v1.ComputeAgent/Resume',
+                request_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.ResumeRequest.SerializeToString,
+                response_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.ResumeReply.FromString,
+                _registered_method=True)
+        self.GetConsoleOutput = channel.unary_unary(
+                '/cellar.compute.v1.ComputeAgent/GetConsoleOutput',
+                request_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetConsoleOutputRequest.SerializeToString,
+                response_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetConsoleOutputReply.FromString,
+                _registered_method=True)
 
 
 class ComputeAgentServicer:
@@ -108,6 +133,40 @@ class ComputeAgentServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Pause(self, request, context):
+        """Since service version 2. Freeze the running guest in memory; thaw it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unpause(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Suspend(self, request, context):
+        """Since service version 2. Save the guest's memory to disk and stop it; start it
+        again from that image.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Resume(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsoleOutput(self, request, context):
+        """Since service version 2. The tail of the guest's console log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ComputeAgentServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -140,6 +199,31 @@ def add_ComputeAgentServicer_to_server(servicer, server):
                     servicer.GetPowerStates,
                     request_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetPowerStatesRequest.FromString,
                     response_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetPowerStatesReply.SerializeToString,
+            ),
+            'Pause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pause,
+                    request_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.PauseRequest.FromString,
+                    response_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.PauseReply.SerializeToString,
+            ),
+            'Unpause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unpause,
+                    request_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.UnpauseRequest.FromString,
+                    response_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.UnpauseReply.SerializeToString,
+            ),
+            'Suspend': grpc.unary_unary_rpc_method_handler(
+                    servicer.Suspend,
+                    request_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.SuspendRequest.FromString,
+                    response_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.SuspendReply.SerializeToString,
+            ),
+            'Resume': grpc.unary_unary_rpc_method_handler(
+                    servicer.Resume,
+                    request_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.ResumeRequest.FromString,
+                    response_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.ResumeReply.SerializeToString,
+            ),
+            'GetConsoleOutput': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsoleOutput,
+                    request_deserializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetConsoleOutputRequest.FromString,
+                    response_serializer=protos_dot_compute_dot_v1_dot_compute__pb2.GetConsoleOutputReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -304,6 +388,141 @@ class ComputeAgent:
             '/cellar.compute.v1.ComputeAgent/GetPowerStates',
             protos_dot_compute_dot_v1_dot_compute__pb2.GetPowerStatesRequest.SerializeToString,
             protos_dot_compute_dot_v1_dot_compute__pb2.GetPowerStatesReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Pause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cellar.compute.v1.ComputeAgent/Pause',
+            protos_dot_compute_dot_v1_dot_compute__pb2.PauseRequest.SerializeToString,
+            protos_dot_compute_dot_v1_dot_compute__pb2.PauseReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unpause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cellar.compute.v1.ComputeAgent/Unpause',
+            protos_dot_compute_dot_v1_dot_compute__pb2.UnpauseRequest.SerializeToString,
+            protos_dot_compute_dot_v1_dot_compute__pb2.UnpauseReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Suspend(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cellar.compute.v1.ComputeAgent/Suspend',
+            protos_dot_compute_dot_v1_dot_compute__pb2.SuspendRequest.SerializeToString,
+            protos_dot_compute_dot_v1_dot_compute__pb2.SuspendReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Resume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cellar.compute.v1.ComputeAgent/Resume',
+            protos_dot_compute_dot_v1_dot_compute__pb2.ResumeRequest.SerializeToString,
+            protos_dot_compute_dot_v1_dot_compute__pb2.ResumeReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsoleOutput(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cellar.compute.v1.ComputeAgent/GetConsoleOutput',
+            protos_dot_compute_dot_v1_dot_compute__pb2.GetConsoleOutputRequest.SerializeToString,
+            protos_dot_compute_dot_v1_dot_compute__pb2.GetConsoleOutputReply.FromString,
             options,
             channel_credentials,
             insecure,

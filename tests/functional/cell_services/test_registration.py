@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from cell_services import service
 from common import liveness, redis_client
 from compute_agent.conductor_client import ConductorClient, NotRegistered
+from compute_agent.manager import SERVICE_VERSION
 from compute_agent.virt.driver import HostResources
 from db import errors
 from db.api import hosts
@@ -40,7 +41,7 @@ def test_registration_records_host_everywhere(start_agent, conductor, cell, api_
     assert (node.vcpus, node.memory_mb, node.local_gb, node.hypervisor_type) == (
         resources.vcpus, resources.memory_mb, resources.local_gb, "TEST")
     assert (service_row.binary, service_row.host, service_row.version) == (
-        "cellar-compute", "compute-a", 1)
+        "cellar-compute", "compute-a", SERVICE_VERSION)
 
     assert hosts.get(api_db, "compute-a").cell_uuid == cell.uuid
 

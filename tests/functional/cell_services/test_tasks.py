@@ -3,31 +3,19 @@
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from cell_services.service import Conductor, ConductorSettings
 from common import context, states, tasks
 from compute_agent.virt import libvirt as libvirt_driver
 from db.cell import instances
-from db.cell.models import InstanceAction, InstanceFault
-from db.engine import session_for
+from tests.functional.cell_services import cell_records
 
 FLAVOR = {"id": "1", "name": "tiny", "vcpus": 1, "ram": 64, "disk": 1, "ephemeral": 0,
           "swap": 0, "extra_specs": {}}
 
 
-def _events(cell_url: str, instance_uuid: str) -> dict[str, list[tuple[str, str]]]:
-    """Events by action name: [(event, result)]."""
-    with session_for(cell_url) as session:
-        actions = session.scalars(sa.select(InstanceAction).where(
-            InstanceAction.instance_uuid == instance_uuid)).all()
-        return {a.action: [(e.event, e.result) for e in a.events] for a in actions}
 
 
-def _faults(cell_url: str, instance_uuid: str) -> list[str]:
-    with session_for(cell_url) as session:
-        return list(session.scalars(sa.select(InstanceFault.message).where(
-            InstanceFault.instance_uuid == instance_uuid)))
 
 
 def _domain_state(host: str, instance_uuid: str) -> int | None:
@@ -81,7 +69,7 @@ def test_build_reaches_active_running(cell, agent, booted):
         states.ACTIVE, None, states.RUNNING)
     assert instance.launched_at is not None
     assert _domain_state(agent.host, instance_uuid) == states.RUNNING
-    assert _events(cell.database_connection, instance_uuid) == {
+    assert cell_records.events(cell.database_connection, instance_uuid) == {
         "create": [("compute__do_build_and_run_instance", "Success")]}
 
 
@@ -118,7 +106,7 @@ def test_stop_start_reboot_delete(cell, agent, booted, stream, placement, wait_f
     assert _domain_state(agent.host, instance_uuid) is None
     assert placement.allocations(instance_uuid)["allocations"] == {}
 
-    assert _events(url, instance_uuid) == {
+    assert cell_records.events(url, instance_uuid) == {
         "create": [("compute__do_build_and_run_instance", "Success")],
         "stop": [("compute_stop_instance", "Success")],
         "start": [("compute_start_instance", "Success")],
@@ -136,9 +124,9 @@ def test_redelivered_build_does_no_harm(cell, agent, booted, stream, wait_for):
     after = instances.get(url, instance_uuid)
     assert (after.vm_state, after.power_state, after.launched_at) == (
         states.ACTIVE, states.RUNNING, before.launched_at)
-    assert _events(url, instance_uuid) == {
+    assert cell_records.events(url, instance_uuid) == {
         "create": [("compute__do_build_and_run_instance", "Success")]}
-    assert _faults(url, instance_uuid) == []
+    assert cell_records.faults(url, instance_uuid) == []
 
 
 def test_redelivered_delete_acks(cell, booted, stream, wait_for):
@@ -168,9 +156,9 @@ def test_spawn_failure_sets_error_with_fault_and_releases_claim(
     instance = wait_for(lambda: instances.get(url, instance_uuid).vm_state == states.ERROR
                         and instances.get(url, instance_uuid), what="ERROR")
     assert instance.task_state is None
-    assert "nowhere" in _faults(url, instance_uuid)[0]
+    assert "nowhere" in cell_records.faults(url, instance_uuid)[0]
     assert placement.allocations(instance_uuid)["allocations"] == {}
-    assert _events(url, instance_uuid)["create"] == [
+    assert cell_records.events(url, instance_uuid)["create"] == [
         ("compute__do_build_and_run_instance", "Error")]
 
 
@@ -226,4 +214,4 @@ def test_given_up_task_leaves_the_instance_in_error_with_a_fault(conductor, cell
     conductor._workers[0].give_up(poisoned)
     instance = instances.get(url, instance_uuid)
     assert (instance.vm_state, instance.task_state) == (states.ERROR, None)
-    assert "stop failed 5 times" in _faults(url, instance_uuid)[0]
+    assert "stop failed 5 times" in cell_records.faults(url, instance_uuid)[0]

@@ -19,4 +19,9 @@ OPERATION_VERSIONS = {
     "PowerOff": 1,
     "Reboot": 1,
     "GetPowerStates": 1,
+    "Pause": 2,
+    "Unpause": 2,
+    "Suspend": 2,
+    "Resume": 2,
+    "GetConsoleOutput": 2,
 }

@@ -2,8 +2,8 @@
 
 import pytest
 
-from cell_services import agent_client, versions
 from db.cell.services import ComputeHost
+from protos import compute_client, versions
 
 
 def _host(version: int) -> ComputeHost:
@@ -14,25 +14,25 @@ def _host(version: int) -> ComputeHost:
 
 def test_operation_newer_than_agent_is_refused(monkeypatch):
     monkeypatch.setitem(versions.OPERATION_VERSIONS, "Reboot", 99)
-    client = agent_client.AgentClient(timeout=0.5)
+    client = compute_client.AgentClient(timeout=0.5)
     try:
-        with pytest.raises(agent_client.AgentTooOld):
+        with pytest.raises(compute_client.AgentTooOld):
             client.reboot(_host(1), "u", hard=True)
     finally:
         client.close()
 
 
 def test_unreachable_agent():
-    client = agent_client.AgentClient(timeout=0.5)
+    client = compute_client.AgentClient(timeout=0.5)
     try:
-        with pytest.raises(agent_client.AgentUnreachable):
+        with pytest.raises(compute_client.AgentUnreachable):
             client.power_off(_host(1), "u")
     finally:
         client.close()
 
 
 def test_channels_are_reused_per_address():
-    client = agent_client.AgentClient(timeout=0.5)
+    client = compute_client.AgentClient(timeout=0.5)
     try:
         assert client._stub("127.0.0.1:9") is client._stub("127.0.0.1:9")
         assert client._stub("127.0.0.1:9") is not client._stub("127.0.0.1:10")

@@ -1,4 +1,8 @@
-"""The conductor's client of compute agents (cellar.compute.v1.ComputeAgent).
+"""The client of compute agents (cellar.compute.v1.ComputeAgent).
+
+Conductors drive agents with it; cellar-api uses it only for what a tenant waits on
+and that changes nothing (console output). It lives beside the contract so that both
+tiers share it without importing each other.
 
 Channels are opened once per agent address and reused: gRPC multiplexes calls over
 one connection and reconnects on its own. Every call carries the current request id
@@ -12,9 +16,8 @@ import threading
 
 import grpc
 
-from cell_services import versions
 from db.cell.services import ComputeHost
-from protos import rpc
+from protos import rpc, versions
 from protos.compute.v1 import compute_pb2, compute_pb2_grpc
 
 
@@ -35,6 +38,15 @@ class AgentTooOld(AgentError):
 
 
 @dataclasses.dataclass(frozen=True)
+class NetworkInterface:
+    """A guest's fixed IP on a provider network, and the MAC of its interface."""
+
+    network_uuid: str
+    address: str
+    mac_address: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Guest:
     """What a Spawn needs to know about an instance."""
 
@@ -44,6 +56,7 @@ class Guest:
     memory_mb: int
     root_gb: int
     image_ref: str
+    interfaces: tuple[NetworkInterface, ...] = ()
 
 
 class AgentClient:
@@ -103,6 +116,32 @@ class AgentClient:
         reboot_type = compute_pb2.REBOOT_TYPE_HARD if hard else compute_pb2.REBOOT_TYPE_SOFT
         return self._call(host, "Reboot", compute_pb2.RebootRequest(
             instance_uuid=instance_uuid, reboot_type=reboot_type)).power_state
+
+    def pause(self, host: ComputeHost, instance_uuid: str) -> int:
+        """Freeze the guest in memory; its power state."""
+        return self._call(host, "Pause", compute_pb2.PauseRequest(
+            instance_uuid=instance_uuid)).power_state
+
+    def unpause(self, host: ComputeHost, instance_uuid: str) -> int:
+        """Thaw a paused guest; its power state."""
+        return self._call(host, "Unpause", compute_pb2.UnpauseRequest(
+            instance_uuid=instance_uuid)).power_state
+
+    def suspend(self, host: ComputeHost, instance_uuid: str) -> int:
+        """Save the guest to disk and stop it; its power state."""
+        return self._call(host, "Suspend", compute_pb2.SuspendRequest(
+            instance_uuid=instance_uuid)).power_state
+
+    def resume(self, host: ComputeHost, instance_uuid: str) -> int:
+        """Start a suspended guest from its saved memory; its power state."""
+        return self._call(host, "Resume", compute_pb2.ResumeRequest(
+            instance_uuid=instance_uuid)).power_state
+
+    def console_output(self, host: ComputeHost, instance_uuid: str,
+                       length: int | None = None) -> str:
+        """The last ``length`` lines of the guest's console log (all if None)."""
+        return self._call(host, "GetConsoleOutput", compute_pb2.GetConsoleOutputRequest(
+            instance_uuid=instance_uuid, length=length or 0)).output
 
     def close(self) -> None:
         """Close every channel."""

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
-from common import config, log
-from common.placement_client import PlacementClient
+from common import config, log, placement_client
 from compute_agent import conf as agent_conf
 from compute_agent.conductor_client import ConductorClient
+from compute_agent.image_cache import ImageCache
 from compute_agent.resources import AllocationPolicy, ResourceReporter
 from compute_agent.service import Agent
 from compute_agent.virt.driver import DriverError
@@ -58,8 +58,7 @@ def build_agent(conf: cfg.ConfigOpts, host: str) -> Agent:
         reserved_host_cpus=compute.reserved_host_cpus,
         reserved_host_memory_mb=compute.reserved_host_memory_mb,
         reserved_host_disk_mb=compute.reserved_host_disk_mb)
-    placement = PlacementClient(conf.placement_client.endpoint, conf.placement_client.token,
-                                conf.placement_client.timeout)
+    placement = placement_client.from_conf(conf)
     virt = LibvirtDriver(compute.libvirt_uri, host, storage_pool=compute.storage_pool,
                          local_gb=compute.local_gb, shutdown_timeout=compute.shutdown_timeout)
     tls = rpc.TLSFiles.from_options(compute.tls_cert_file, compute.tls_key_file,
@@ -68,7 +67,15 @@ def build_agent(conf: cfg.ConfigOpts, host: str) -> Agent:
                  ConductorClient(compute.conductor_address, compute.rpc_timeout, tls),
                  ResourceReporter(placement, policy), grpc_host=compute.grpc_host,
                  grpc_port=compute.grpc_port, audit_interval=compute.resource_audit_interval,
-                 tls=tls)
+                 tls=tls, image_cache=_image_cache(compute))
+
+
+def _image_cache(compute: cfg.ConfigGroup) -> ImageCache | None:
+    """The agent's image cache; None without an image service (guests boot diskless)."""
+    if not compute.image_endpoint:
+        return None
+    return ImageCache(compute.image_endpoint, compute.image_cache_dir,
+                      token=compute.image_token, timeout=compute.image_timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,19 @@ compute_opts = [
     cfg.FloatOpt("shutdown_timeout", default=60.0, min=0.0,
                  help="Seconds a guest gets to shut down cleanly on PowerOff before it "
                       "is powered off hard."),
+    cfg.StrOpt("image_endpoint",
+               help="Base URL of the image service (cellar-image, e.g. "
+                    "http://127.0.0.1:9292) the agent fetches the images it boots from. "
+                    "Unset: the agent fetches nothing and boots guests without a disk."),
+    cfg.StrOpt("image_cache_dir", default="$state_path/image-cache",
+               help="Directory where the agent keeps the images it fetched, one file per "
+                    "image, so each is downloaded once per host."),
+    cfg.StrOpt("image_token", default="admin", secret=True,
+               help="Token the agent sends to the image service. With noauth2, 'admin' "
+                    "is an administrator and may read every image."),
+    cfg.FloatOpt("image_timeout", default=60.0, min=0.1,
+                 help="Seconds an image download may wait for the image service to "
+                      "connect or send the next bytes before the spawn fails."),
 ] + common_config.grpc_tls_opts("agent", "the conductor")
 
 

@@ -18,7 +18,7 @@ LOG = logging.getLogger(__name__)
 # Version of the agent's ComputeAgent API, sent on registration; the conductor
 # asks only for what this version knows (bump it when adding an RPC or a field
 # whose absence an older conductor must know about).
-SERVICE_VERSION = 1
+SERVICE_VERSION = 2
 
 LOCK_STRIPES = 256
 
@@ -64,6 +64,34 @@ class ComputeManager:
         with self._locked(instance_uuid):
             LOG.info("rebooting instance %s (%s)", instance_uuid, "hard" if hard else "soft")
             return self.virt.reboot(instance_uuid, hard)
+
+    def pause(self, instance_uuid: str) -> int:
+        """Freeze the guest in memory; returns its power state."""
+        with self._locked(instance_uuid):
+            LOG.info("pausing instance %s", instance_uuid)
+            return self.virt.pause(instance_uuid)
+
+    def unpause(self, instance_uuid: str) -> int:
+        """Thaw the guest; returns its power state."""
+        with self._locked(instance_uuid):
+            LOG.info("unpausing instance %s", instance_uuid)
+            return self.virt.unpause(instance_uuid)
+
+    def suspend(self, instance_uuid: str) -> int:
+        """Save the guest to disk and stop it; returns its power state."""
+        with self._locked(instance_uuid):
+            LOG.info("suspending instance %s", instance_uuid)
+            return self.virt.suspend(instance_uuid)
+
+    def resume(self, instance_uuid: str) -> int:
+        """Start the guest from its saved memory; returns its power state."""
+        with self._locked(instance_uuid):
+            LOG.info("resuming instance %s", instance_uuid)
+            return self.virt.resume(instance_uuid)
+
+    def console_output(self, instance_uuid: str, length: int | None = None) -> str:
+        """The last ``length`` lines of the guest's console (all if None)."""
+        return self.virt.console_output(instance_uuid, length)
 
     def power_states(self, instance_uuids: Iterable[str] | None = None) -> dict[str, int]:
         """Power state by instance uuid of the guests that exist (all if None)."""

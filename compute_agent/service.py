@@ -15,6 +15,7 @@ import requests
 from common import context
 from common.placement_client import PlacementError
 from compute_agent import conductor_client
+from compute_agent.image_cache import ImageBackedDriver, ImageCache
 from compute_agent.manager import ComputeManager
 from compute_agent.resources import ResourceReporter
 from compute_agent.servicer import ComputeAgentServicer
@@ -40,9 +41,11 @@ class Agent:
                  conductor: conductor_client.ConductorClient, reporter: ResourceReporter,
                  grpc_host: str = "127.0.0.1", grpc_port: int = 0,
                  audit_interval: float = 60.0, rpc_workers: int = 16,
-                 tls: rpc.TLSFiles | None = None) -> None:
+                 tls: rpc.TLSFiles | None = None,
+                 image_cache: ImageCache | None = None) -> None:
         self.host = host
-        self.virt = virt
+        # Guests boot from images fetched through the cache when the agent has one.
+        self.virt = virt if image_cache is None else ImageBackedDriver(virt, image_cache)
         self.conductor = conductor
         self.reporter = reporter
         self.grpc_host = grpc_host
@@ -51,7 +54,7 @@ class Agent:
         self.tls = tls
         self.server = rpc.server(rpc_workers, f"agent-{host}")
         compute_pb2_grpc.add_ComputeAgentServicer_to_server(
-            ComputeAgentServicer(ComputeManager(virt)), self.server)
+            ComputeAgentServicer(ComputeManager(self.virt)), self.server)
         self.rpc_address = ""
         self.registration: conductor_client.Registration | None = None
         self.registered = threading.Event()

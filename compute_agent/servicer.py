@@ -31,7 +31,9 @@ def guest_spec(request: compute_pb2.SpawnRequest, context: grpc.ServicerContext
     return driver.GuestSpec(instance_uuid=_instance_uuid(request.instance_uuid, context),
                             name=request.name, vcpus=request.vcpus,
                             memory_mb=request.memory_mb, root_gb=request.root_gb,
-                            image_ref=request.image_ref)
+                            image_ref=request.image_ref,
+                            interfaces=tuple((i.network_uuid, i.address, i.mac_address)
+                                             for i in request.interfaces))
 
 
 def _run(context: grpc.ServicerContext, call: Callable[..., T], *args) -> T:
@@ -81,3 +83,29 @@ class ComputeAgentServicer(compute_pb2_grpc.ComputeAgentServicer):
         return compute_pb2.GetPowerStatesReply(states=[
             compute_pb2.InstancePowerState(instance_uuid=u, power_state=s)
             for u, s in sorted(states.items())])
+
+    def Pause(self, request, context):
+        state = _run(context, self.manager.pause,
+                     _instance_uuid(request.instance_uuid, context))
+        return compute_pb2.PauseReply(power_state=state)
+
+    def Unpause(self, request, context):
+        state = _run(context, self.manager.unpause,
+                     _instance_uuid(request.instance_uuid, context))
+        return compute_pb2.UnpauseReply(power_state=state)
+
+    def Suspend(self, request, context):
+        state = _run(context, self.manager.suspend,
+                     _instance_uuid(request.instance_uuid, context))
+        return compute_pb2.SuspendReply(power_state=state)
+
+    def Resume(self, request, context):
+        state = _run(context, self.manager.resume,
+                     _instance_uuid(request.instance_uuid, context))
+        return compute_pb2.ResumeReply(power_state=state)
+
+    def GetConsoleOutput(self, request, context):
+        output = _run(context, self.manager.console_output,
+                      _instance_uuid(request.instance_uuid, context),
+                      request.length or None)
+        return compute_pb2.GetConsoleOutputReply(output=output)

@@ -25,6 +25,11 @@ class GuestSpec:
     memory_mb: int
     root_gb: int
     image_ref: str
+    # The image's file on this host (from the agent's image cache) and its format.
+    image_path: str | None = None
+    image_format: str | None = None
+    # (network uuid, address, MAC) of each interface, as the conductor sent them.
+    interfaces: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,3 +80,26 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the connection to the hypervisor."""
+
+    # Operations of service version 2. Not abstract: a driver that lacks one says so
+    # and the agent answers the conductor with an error instead of failing to start.
+
+    def pause(self, instance_uuid: str) -> int:
+        """Freeze the running guest in memory; its power state."""
+        raise DriverError(f"{type(self).__name__} cannot pause")
+
+    def unpause(self, instance_uuid: str) -> int:
+        """Thaw a paused guest; its power state."""
+        raise DriverError(f"{type(self).__name__} cannot unpause")
+
+    def suspend(self, instance_uuid: str) -> int:
+        """Save the guest's memory to disk and stop it; its power state."""
+        raise DriverError(f"{type(self).__name__} cannot suspend")
+
+    def resume(self, instance_uuid: str) -> int:
+        """Start a suspended guest from its saved memory; its power state."""
+        raise DriverError(f"{type(self).__name__} cannot resume")
+
+    def console_output(self, instance_uuid: str, length: int | None = None) -> str:
+        """The last ``length`` lines of the guest's console (all if None)."""
+        raise DriverError(f"{type(self).__name__} has no console log")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 import libvirt
 
 from common import states
-from compute_agent.virt import driver
+from compute_agent.virt import console, driver
 
 LOG = logging.getLogger(__name__)
 
@@ -73,8 +73,33 @@ def domain_xml(spec: driver.GuestSpec, host: str, virt_type: str) -> str:
     ET.SubElement(instance, f"{{{METADATA_NS}}}host").text = host
     ET.SubElement(instance, f"{{{METADATA_NS}}}image").text = spec.image_ref
     ET.SubElement(instance, f"{{{METADATA_NS}}}root_gb").text = str(spec.root_gb)
+    # Recorded, not plugged: Cellar wires no host networking, so the addresses and
+    # MACs travel with the guest for whatever does (and for operators to read).
+    for network_uuid, address, mac in spec.interfaces:
+        ET.SubElement(instance, f"{{{METADATA_NS}}}interface", network=network_uuid,
+                      address=address, mac=mac)
+    if spec.image_path:
+        _image_disk(ET.SubElement(domain, "devices"), spec.image_path, spec.image_format)
     ET.register_namespace(METADATA_PREFIX, METADATA_NS)
     return ET.tostring(domain, encoding="unicode")
+
+
+# Image disk formats QEMU reads as they are; any other is handed over as raw.
+_QEMU_FORMATS = {"qcow2": "qcow2", "raw": "raw", "vmdk": "vmdk", "vdi": "vdi",
+                 "vhdx": "vhdx", "vhd": "vpc"}
+
+
+def _image_disk(devices: ET.Element, path: str, disk_format: str | None) -> None:
+    """The root disk on the cached image file.
+
+    Transient: the guest's writes go to an overlay libvirt throws away when the guest
+    stops, so the cached image other guests share is never changed.
+    """
+    disk = ET.SubElement(devices, "disk", type="file", device="disk")
+    ET.SubElement(disk, "driver", name="qemu", type=_QEMU_FORMATS.get(disk_format or "", "raw"))
+    ET.SubElement(disk, "source", file=path)
+    ET.SubElement(disk, "target", dev="vda", bus="virtio")
+    ET.SubElement(disk, "transient")
 
 
 def power_state(libvirt_state: int) -> int:
@@ -98,6 +123,7 @@ class LibvirtDriver(driver.ComputeDriver):
         except libvirt.libvirtError as error:
             raise driver.DriverError(f"cannot connect to {uri}: {error}") from error
         self.virt_type = domain_type(self.conn.getType(), os.path.exists("/dev/kvm"))
+        self.consoles = console.ConsoleLogs()
 
     def resources(self) -> driver.HostResources:
         _model, memory_mb, cpus, *_rest = self.conn.getInfo()
@@ -139,13 +165,29 @@ class LibvirtDriver(driver.ComputeDriver):
     def _state(self, domain: libvirt.virDomain) -> int:
         return power_state(domain.state()[0])
 
-    def _do(self, instance_uuid: str, action: Callable[[libvirt.virDomain], None]) -> int:
+    def _do(self, instance_uuid: str, action: Callable[[libvirt.virDomain], None],
+            boots: bool = True) -> int:
+        """Run ``action`` on the guest; its power state. A guest that was off and
+        runs after it has booted, unless ``boots`` is False (it resumed instead)."""
         domain = self._lookup(instance_uuid)
         try:
+            was_active = domain.isActive()
             action(domain)
+            if boots and not was_active and domain.isActive():
+                self._log_boot(instance_uuid, domain)
             return self._state(domain)
         except libvirt.libvirtError as error:
             raise driver.DriverError(f"instance {instance_uuid}: {error}") from error
+
+    def _log_boot(self, instance_uuid: str, domain: libvirt.virDomain) -> None:
+        """Write a boot sequence to the console log of a guest that just started."""
+        _state, _max_kib, memory_kib, vcpus, _cpu_time = domain.info()
+        try:
+            title = domain.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None)
+        except libvirt.libvirtError:
+            title = ""
+        self.consoles.write(instance_uuid, console.boot_lines(
+            instance_uuid, title, vcpus, memory_kib // 1024))
 
     def spawn(self, spec: driver.GuestSpec) -> int:
         try:
@@ -159,6 +201,7 @@ class LibvirtDriver(driver.ComputeDriver):
         return self._do(spec.instance_uuid, _start)
 
     def destroy(self, instance_uuid: str) -> bool:
+        self.consoles.forget(instance_uuid)
         try:
             domain = self._lookup(instance_uuid)
         except driver.InstanceNotFound:
@@ -173,7 +216,9 @@ class LibvirtDriver(driver.ComputeDriver):
         return self._do(instance_uuid, _start)
 
     def power_off(self, instance_uuid: str) -> int:
-        return self._do(instance_uuid, self._shutdown)
+        state = self._do(instance_uuid, self._shutdown)
+        self.consoles.write(instance_uuid, ["reboot: Power down"])
+        return state
 
     def _shutdown(self, domain: libvirt.virDomain) -> None:
         if not domain.isActive():
@@ -188,7 +233,43 @@ class LibvirtDriver(driver.ComputeDriver):
             domain.destroy()
 
     def reboot(self, instance_uuid: str, hard: bool) -> int:
-        return self._do(instance_uuid, _hard_reboot if hard else _soft_reboot)
+        def restart(domain: libvirt.virDomain) -> None:
+            # _do logs the boot of a guest that was off; a running one restarts here.
+            running = domain.isActive()
+            (_hard_reboot if hard else _soft_reboot)(domain)
+            if running:
+                self.consoles.write(instance_uuid, ["reboot: Restarting system"])
+                self._log_boot(instance_uuid, domain)
+
+        return self._do(instance_uuid, restart)
+
+    def pause(self, instance_uuid: str) -> int:
+        return self._do(instance_uuid, _pause)
+
+    def unpause(self, instance_uuid: str) -> int:
+        return self._do(instance_uuid, _unpause)
+
+    def suspend(self, instance_uuid: str) -> int:
+        return self._do(instance_uuid, self._logged(_suspend, instance_uuid,
+                                                    "PM: suspend entry (disk)"))
+
+    def resume(self, instance_uuid: str) -> int:
+        return self._do(instance_uuid, self._logged(_resume, instance_uuid,
+                                                    "PM: suspend exit"), boots=False)
+
+    def _logged(self, action: Callable[[libvirt.virDomain], None], instance_uuid: str,
+                line: str) -> Callable[[libvirt.virDomain], None]:
+        """``action``, writing ``line`` to the console if it changed the guest's state."""
+        def run(domain: libvirt.virDomain) -> None:
+            before = domain.isActive()
+            action(domain)
+            if domain.isActive() != before:
+                self.consoles.write(instance_uuid, [line])
+        return run
+
+    def console_output(self, instance_uuid: str, length: int | None = None) -> str:
+        self._lookup(instance_uuid)
+        return self.consoles.tail(instance_uuid, length)
 
     def power_states(self, instance_uuids: Iterable[str] | None = None) -> dict[str, int]:
         if instance_uuids is None:
@@ -215,13 +296,39 @@ def _start(domain: libvirt.virDomain) -> None:
 def _remove(domain: libvirt.virDomain) -> None:
     if domain.isActive():
         domain.destroy()
-    domain.undefine()
+    # A suspended guest has a saved memory image, which must go with it.
+    domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
 
 
 def _hard_reboot(domain: libvirt.virDomain) -> None:
     if domain.isActive():
         domain.destroy()
+    if domain.hasManagedSaveImage(0):
+        # A hard reboot boots afresh; it does not resume a suspended guest.
+        domain.managedSaveRemove(0)
     domain.create()
+
+
+def _pause(domain: libvirt.virDomain) -> None:
+    if domain.state()[0] != libvirt.VIR_DOMAIN_PAUSED:
+        domain.suspend()
+
+
+def _unpause(domain: libvirt.virDomain) -> None:
+    if domain.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+        domain.resume()
+
+
+def _suspend(domain: libvirt.virDomain) -> None:
+    # managedSave writes the memory to disk and stops the domain; the next create
+    # starts it from that image. Already saved: nothing to do (a repeated task).
+    if domain.isActive():
+        domain.managedSave(0)
+
+
+def _resume(domain: libvirt.virDomain) -> None:
+    if not domain.isActive():
+        domain.create()
 
 
 def _soft_reboot(domain: libvirt.virDomain) -> None:

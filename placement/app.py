@@ -11,9 +11,10 @@ import flask
 from oslo_config import cfg
 from werkzeug import exceptions as wz_exceptions
 
+from common import auth
 from common import context as common_context
-from placement import auth, errors, microversion, routes
 from placement import conf as placement_conf
+from placement import errors, microversion, routes
 from placement.context import RequestContext
 from placement.objects.base import retry_when_deadlocked
 from placement.policy import Policy
@@ -58,18 +59,18 @@ def _start_request() -> None:
     flask.g.request_id = (incoming if _REQUEST_ID_RE.match(incoming)
                           else common_context.new_request_id())
     environ = flask.request.environ
-    if flask.request.path not in _PUBLIC_PATHS and \
-            environ.get("HTTP_X_IDENTITY_STATUS") != "Confirmed":
+    caller = auth.identity(environ)
+    if caller is None and flask.request.path not in _PUBLIC_PATHS:
         raise errors.Unauthorized("The request you have made requires authentication.")
     # The only header the version comes from (no legacy ones): no copy of them all.
     wanted = environ.get("HTTP_OPENSTACK_API_VERSION")
     version = microversion.from_headers(
         {} if wanted is None else {"openstack-api-version": wanted})
     conf = flask.current_app.config["PLACEMENT_CONF"]
-    roles = [r.strip() for r in environ.get("HTTP_X_ROLES", "").split(",") if r.strip()]
     flask.g.ctx = RequestContext(
-        request_id=flask.g.request_id, user_id=environ.get("HTTP_X_USER_ID"),
-        project_id=environ.get("HTTP_X_PROJECT_ID"), roles=roles, version=version,
+        request_id=flask.g.request_id, user_id=caller.user_id if caller else None,
+        project_id=caller.project_id if caller else None,
+        roles=list(caller.roles) if caller else [], version=version,
         db_url=conf.placement_database.connection,
         policy=flask.current_app.config["PLACEMENT_POLICY"],
         retries=conf.placement.allocation_conflict_retry_count)

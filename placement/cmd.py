@@ -6,28 +6,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import flask
-from gunicorn.app.base import BaseApplication
 from oslo_config import cfg
 
-from common import config
+from common import config, wsgi_server
 from placement.app import create_app
-
-
-class _Server(BaseApplication):
-    """gunicorn running one placement app, configured from oslo.config."""
-
-    def __init__(self, app: flask.Flask, options: dict) -> None:
-        self._app = app
-        self._options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> flask.Flask:
-        return self._app
 
 
 def gunicorn_options(conf: cfg.ConfigOpts) -> dict:
@@ -48,5 +30,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.DEBUG if conf.debug else logging.INFO)
     if not conf.placement_database.connection:
         sys.exit("cellar-placement: [placement_database] connection is not set")
-    _Server(create_app(conf), gunicorn_options(conf)).run()
+    app = create_app(conf)
+    wsgi_server.GunicornServer(lambda: app, gunicorn_options(conf)).run()
 

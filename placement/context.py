@@ -28,9 +28,9 @@ class RequestContext:
         """The credentials oslo.policy checks."""
         return {"user_id": self.user_id, "project_id": self.project_id, "roles": self.roles}
 
-    def authorize(self, action: str) -> None:
-        """Raise Forbidden unless the caller may perform ``action``."""
-        self.policy.authorize(action, self.credentials())
+    def authorize(self, action: str, target: dict | None = None) -> None:
+        """Raise Forbidden unless the caller may perform ``action`` (on ``target``)."""
+        self.policy.authorize(action, self.credentials(), target)
 
     def at_least(self, minor: int) -> bool:
         """True when the request's microversion is 1.minor or later."""

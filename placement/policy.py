@@ -1,7 +1,9 @@
 """Authorization rules of the placement API, with their defaults in code.
 
-Like upstream placement, nearly everything is for administrators; an operator may
-override any rule with a policy file ([oslo_policy] policy_file).
+Like upstream placement, nearly everything is for administrators and for the other
+services (a Keystone user with the ``service`` role, as nova-compute uses); a
+project's reader may see the usages of its own project. An operator may override any
+rule with a policy file ([oslo_policy] policy_file).
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from oslo_policy import policy
 from placement import errors
 
 ADMIN = "role:admin"
+SERVICE = "role:service"
+ADMIN_OR_SERVICE = "rule:admin_or_service_api"
+ADMIN_OR_PROJECT_READER_OR_SERVICE = "rule:admin_or_project_reader_or_service_api"
+PROJECT_USAGES = "placement:usages"
 
-# (rule name, description); each defaults to the admin rule.
+# (rule name, description); each defaults to the admin-or-service rule.
 _OPERATIONS = [
     ("placement:resource_providers:list", "List resource providers."),
     ("placement:resource_providers:create", "Create a resource provider."),
@@ -45,7 +51,6 @@ _OPERATIONS = [
     ("placement:allocations:update", "Replace a consumer's allocations."),
     ("placement:allocations:manage", "Set allocations of several consumers."),
     ("placement:allocations:delete", "Delete a consumer's allocations."),
-    ("placement:usages", "Show usages of a project."),
     ("placement:allocation_candidates:list", "List allocation candidates."),
     ("placement:reshaper:reshape", "Move inventories and allocations atomically."),
 ]
@@ -53,8 +58,20 @@ _OPERATIONS = [
 
 def default_rules() -> list[policy.RuleDefault]:
     """The rules with their in-code defaults (also for oslopolicy-sample-generator)."""
-    rules = [policy.RuleDefault("admin_api", ADMIN, description="Administrators.")]
-    rules += [policy.RuleDefault(name, "rule:admin_api", description=text)
+    rules = [
+        policy.RuleDefault("admin_api", ADMIN, description="Administrators."),
+        policy.RuleDefault("service_api", SERVICE, description="Other OpenStack services."),
+        policy.RuleDefault("admin_or_service_api", f"{ADMIN} or {SERVICE}",
+                           description="Administrators and other services."),
+        policy.RuleDefault("project_reader_api", "role:reader and project_id:%(project_id)s",
+                           description="Readers of the project the target belongs to."),
+        policy.RuleDefault("admin_or_project_reader_or_service_api",
+                           f"{ADMIN} or rule:project_reader_api or {SERVICE}",
+                           description="Administrators, services and the project's readers."),
+        policy.RuleDefault(PROJECT_USAGES, ADMIN_OR_PROJECT_READER_OR_SERVICE,
+                           description="Show usages of a project (target: its project_id)."),
+    ]
+    rules += [policy.RuleDefault(name, ADMIN_OR_SERVICE, description=text)
               for name, text in _OPERATIONS]
     return rules
 

@@ -9,6 +9,7 @@ import flask
 from placement import errors, query, util
 from placement.context import RequestContext
 from placement.objects import candidates as cand_obj
+from placement.objects import trait as trait_obj
 
 # Per-group parameters and the microversion each appeared at.
 _GROUP_PARAMS = {"resources": 10, "required": 17, "member_of": 21, "in_tree": 31}
@@ -21,6 +22,8 @@ def list_candidates(ctx: RequestContext) -> flask.Response:
     params = util.query_params()
     request = parse_request(ctx, params)
     cand_obj.check_request(request)
+    trait_obj.check_known(ctx.db_url, request.root_traits.names().union(
+        *(group.traits.names() for group in request.groups)))
     conf = flask.current_app.config["PLACEMENT_CONF"]
     body = cand_obj.find(ctx.db_url, request,
                          randomize=conf.placement.randomize_allocation_candidates,

@@ -7,6 +7,7 @@ import flask
 from placement import errors, query, schemas, util
 from placement.context import RequestContext
 from placement.objects import resource_provider as rp_obj
+from placement.objects import trait as trait_obj
 
 _LIST_PARAMS = {
     # minimum microversion of each GET /resource_providers filter
@@ -68,6 +69,7 @@ def _provider_query(ctx: RequestContext, params: dict[str, list[str]]) -> rp_obj
         found.resources = query.parse_resources(params["resources"][0])
     if "required" in params:
         found.traits = query.parse_traits(params["required"], ctx.version)
+        trait_obj.check_known(ctx.db_url, found.traits.names())
     return found
 
 

@@ -18,7 +18,10 @@ def provider_usages(ctx: RequestContext, uuid: str) -> flask.Response:
 
 def project_usages(ctx: RequestContext) -> flask.Response:
     """GET /usages?project_id=&user_id=[&consumer_type= (1.38)]."""
-    ctx.authorize("placement:usages")
+    # Checked before the query is validated, as upstream: a project's reader may
+    # ask about its own project only.
+    ctx.authorize("placement:usages", {"project_id": flask.request.args.get("project_id"),
+                                       "user_id": flask.request.args.get("user_id")})
     properties = {"project_id": {"type": "string", "minLength": 1, "maxLength": 255},
                   "user_id": {"type": "string", "minLength": 1, "maxLength": 255}}
     if ctx.at_least(38):

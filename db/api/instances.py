@@ -52,16 +52,8 @@ def _mapping(row: InstanceMapping) -> Mapping:
 def create_build(api_url: str, instance_uuid: str, project_id: str, user_id: str,
                  instance: dict[str, Any], spec: dict[str, Any]) -> datetime.datetime:
     """Record a new server: request spec, build request and unplaced mapping, atomically."""
-    created_at = utcnow()
-    with session_for(api_url) as session:
-        session.add_all([
-            RequestSpec(instance_uuid=instance_uuid, spec=spec, created_at=created_at),
-            BuildRequest(instance_uuid=instance_uuid, project_id=project_id, user_id=user_id,
-                         instance=instance, created_at=created_at),
-            InstanceMapping(instance_uuid=instance_uuid, project_id=project_id,
-                            user_id=user_id, created_at=created_at),
-        ])
-    return created_at
+    return create_builds(api_url, project_id, user_id,
+                         [NewBuild(instance_uuid, instance, spec)])
 
 
 def get_build(api_url: str, instance_uuid: str) -> Build | None:
@@ -122,13 +114,7 @@ def cancel_build(api_url: str, instance_uuid: str) -> bool:
 
     False means there was no build request: a superconductor placed it first.
     """
-    with session_for(api_url) as session:
-        deleted = session.execute(sa.delete(BuildRequest).where(
-            BuildRequest.instance_uuid == instance_uuid)).rowcount
-        if deleted != 1:
-            return False
-        _forget(session, instance_uuid)
-        return True
+    return cancel_builds(api_url, [instance_uuid]) == [instance_uuid]
 
 
 def forget(api_url: str, instance_uuid: str) -> None:
@@ -269,3 +255,111 @@ def uuids_in_cell(api_url: str, cell_id: int) -> list[str]:
             .where(InstanceMapping.cell_id == cell_id,
                    InstanceMapping.queued_for_delete.is_(False))
             .order_by(InstanceMapping.created_at, InstanceMapping.instance_uuid)))
+
+
+def update_spec(api_url: str, instance_uuid: str, **changes: Any) -> None:
+    """Set keys of an instance's request spec (a rebuild's description, key name);
+    a key set to None is removed. Nothing happens if the instance has no spec."""
+    with session_for(api_url) as session:
+        row = session.scalars(sa.select(RequestSpec).where(
+            RequestSpec.instance_uuid == instance_uuid).with_for_update()).first()
+        if row is None:
+            return
+        spec = dict(row.spec or {})
+        for key, value in changes.items():
+            if value is None:
+                spec.pop(key, None)
+            else:
+                spec[key] = value
+        row.spec = spec
+
+
+def mapped_uuids(api_url: str, instance_uuids: list[str]) -> set[str]:
+    """Which of the listed instances have a mapping (wherever it points)."""
+    if not instance_uuids:
+        return set()
+    with session_for(api_url) as session:
+        return set(session.scalars(sa.select(InstanceMapping.instance_uuid).where(
+            InstanceMapping.instance_uuid.in_(instance_uuids))))
+
+
+def add_mappings(api_url: str, mappings: list[Mapping]) -> list[str]:
+    """Insert the mappings that do not exist yet; the uuids actually inserted.
+
+    ``created_at`` is taken from each Mapping, so a backfilled server sorts where its
+    cell row does. The unique key on the uuid guards against a racing writer (the API,
+    another backfill): if the batch hits it, each mapping is retried on its own and the
+    ones that exist by then are skipped.
+    """
+    rows = [dict(instance_uuid=m.instance_uuid, cell_id=m.cell_id, project_id=m.project_id,
+                 user_id=m.user_id, queued_for_delete=m.queued_for_delete,
+                 created_at=m.created_at) for m in mappings]
+    if not rows:
+        return []
+    try:
+        with session_for(api_url) as session:
+            session.execute(sa.insert(InstanceMapping), rows)
+        return [row["instance_uuid"] for row in rows]
+    except sa.exc.IntegrityError:
+        pass
+    inserted = []
+    for row in rows:
+        try:
+            with session_for(api_url) as session:
+                session.execute(sa.insert(InstanceMapping), [row])
+            inserted.append(row["instance_uuid"])
+        except sa.exc.IntegrityError:
+            continue
+    return inserted
+
+
+def update_build(api_url: str, instance_uuid: str, **fields: Any) -> bool:
+    """Change fields of a build request's instance snapshot (a rename while building).
+
+    False means there was no build request: a superconductor placed it meanwhile.
+    """
+    with session_for(api_url) as session:
+        build = session.scalars(sa.select(BuildRequest).where(
+            BuildRequest.instance_uuid == instance_uuid).with_for_update()).first()
+        if build is None:
+            return False
+        build.instance = {**build.instance, **fields}
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
+class NewBuild:
+    """One server of a create request: its uuid, build request body and request spec."""
+
+    instance_uuid: str
+    instance: dict[str, Any]
+    spec: dict[str, Any]
+
+
+def create_builds(api_url: str, project_id: str, user_id: str,
+                  builds: list[NewBuild]) -> datetime.datetime:
+    """Record every server of a multiple create in one transaction: all or none."""
+    created_at = utcnow()
+    with session_for(api_url) as session:
+        for build in builds:
+            session.add_all([
+                RequestSpec(instance_uuid=build.instance_uuid, spec=build.spec,
+                            created_at=created_at),
+                BuildRequest(instance_uuid=build.instance_uuid, project_id=project_id,
+                             user_id=user_id, instance=build.instance,
+                             created_at=created_at),
+                InstanceMapping(instance_uuid=build.instance_uuid, project_id=project_id,
+                                user_id=user_id, created_at=created_at),
+            ])
+    return created_at
+
+
+def cancel_builds(api_url: str, instance_uuids: list[str]) -> list[str]:
+    """Take back servers still being built (see ``cancel_build``), in one transaction;
+    those a superconductor placed already are left alone. The ones taken back."""
+    with session_for(api_url) as session:
+        cancelled = [uuid for uuid in instance_uuids if session.execute(
+            sa.delete(BuildRequest).where(BuildRequest.instance_uuid == uuid)).rowcount == 1]
+        for uuid in cancelled:
+            _forget(session, uuid)
+    return cancelled

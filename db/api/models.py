@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from db.base import NAMING_CONVENTION, UUID, TimestampMixin
+from db.base import NAMING_CONVENTION, UUID, DateTime, TimestampMixin
 
 
 class Base(orm.DeclarativeBase):
@@ -121,8 +123,23 @@ class Image(TimestampMixin, Base):
     size: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
     checksum: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
     visibility: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="public")
-    owner: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    owner: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), index=True)
     properties: orm.Mapped[dict] = orm.mapped_column(sa.JSON, default=dict)
+    protected: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
+    os_hidden: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
+    os_hash_algo: orm.Mapped[str | None] = orm.mapped_column(sa.String(64))
+    os_hash_value: orm.Mapped[str | None] = orm.mapped_column(sa.String(128))
+
+
+class ImageTag(Base):
+    """One tag of an image (the image service's ``tags``); unique per image."""
+
+    __tablename__ = "image_tags"
+    __table_args__ = (sa.UniqueConstraint("image_id", "value"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    image_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("images.id", ondelete="CASCADE"))
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
 
 
 
@@ -175,3 +192,72 @@ class Quota(TimestampMixin, Base):
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     resource: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     hard_limit: orm.Mapped[int]
+
+
+class FlavorProject(Base):
+    """A project allowed to use a private flavor (flavor access)."""
+
+    __tablename__ = "flavor_projects"
+    __table_args__ = (sa.UniqueConstraint("flavor_id", "project_id"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    flavor_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("flavors.id", ondelete="CASCADE"))
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class Aggregate(TimestampMixin, Base):
+    """A named group of compute hosts; its ``availability_zone`` metadata makes a zone.
+
+    Deleting one keeps the row: ``deleted`` becomes its id (0 while live), so a name is
+    unique among live aggregates and free again once its holder is deleted.
+    """
+
+    __tablename__ = "aggregates"
+    __table_args__ = (sa.UniqueConstraint("name", "deleted"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    deleted: orm.Mapped[int] = orm.mapped_column(default=0, server_default="0")
+    deleted_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(DateTime)
+
+
+class AggregateHost(Base):
+    """A compute host (by name) in an aggregate."""
+
+    __tablename__ = "aggregate_hosts"
+    __table_args__ = (sa.UniqueConstraint("aggregate_id", "host"),
+                      sa.Index("ix_aggregate_hosts_host", "host"))
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    aggregate_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("aggregates.id", ondelete="CASCADE"))
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class AggregateMetadata(Base):
+    """A key/value of an aggregate (``availability_zone`` among them)."""
+
+    __tablename__ = "aggregate_metadata"
+    __table_args__ = (sa.UniqueConstraint("aggregate_id", "key"),
+                      sa.Index("ix_aggregate_metadata_key", "key"))
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    aggregate_id: orm.Mapped[int] = orm.mapped_column(
+        sa.ForeignKey("aggregates.id", ondelete="CASCADE"))
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class FixedIp(TimestampMixin, Base):
+    """An address of a provider network held by an instance (IPAM, global to every cell).
+
+    The unique key on (network, address) is what makes two allocators racing for the
+    same address safe: the loser's insert fails and it picks another one.
+    """
+
+    __tablename__ = "fixed_ips"
+    __table_args__ = (sa.UniqueConstraint("network_uuid", "address"),
+                      sa.UniqueConstraint("instance_uuid", "network_uuid"))
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    network_uuid: orm.Mapped[str] = orm.mapped_column(UUID)
+    address: orm.Mapped[str] = orm.mapped_column(sa.String(39))
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID)
+    mac_address: orm.Mapped[str] = orm.mapped_column(sa.String(17))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import exc
 
 from db import errors
 from db.base import utcnow
-from db.cell.models import Instance, InstanceAction, InstanceActionEvent, InstanceFault
+from db.cell.models import Instance, InstanceAction, InstanceActionEvent, InstanceFault, Tag
 from db.engine import session_for
 
 ANY = object()
@@ -59,8 +60,10 @@ def list_on_host(cell_url: str, host: str) -> list[Instance]:
 
 
 def update(cell_url: str, uuid: str, expected_task_state: Any = ANY,
-           expected_vm_states: Iterable[str] | None = None, **values: Any) -> None:
-    """Change a live instance, optionally only from the expected task/vm state.
+           expected_vm_states: Iterable[str] | None = None, unless_locked: bool = False,
+           **values: Any) -> None:
+    """Change a live instance, optionally only from the expected task/vm state (and,
+    with ``unless_locked``, only if it is not locked).
 
     The expectation is part of the UPDATE, so two racing writers cannot both win:
     the loser gets Conflict (NotFound if the instance is gone).
@@ -71,6 +74,8 @@ def update(cell_url: str, uuid: str, expected_task_state: Any = ANY,
                             else Instance.task_state == expected_task_state)
     if expected_vm_states is not None:
         query = query.where(Instance.vm_state.in_(list(expected_vm_states)))
+    if unless_locked:
+        query = query.where(Instance.locked.is_(False))
     with session_for(cell_url) as session:
         if session.execute(query.values(**values)).rowcount == 1:
             return
@@ -174,3 +179,57 @@ def _columns(row: Any) -> dict[str, Any]:
     """A row's column values without its primary key (the copy gets its own)."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns
             if column.key != "id"}
+
+
+def live_page_by_uuid(cell_url: str, after: str | None, limit: int) -> list[Instance]:
+    """Up to ``limit`` live instances with a uuid above ``after``, by uuid.
+
+    Walking a cell in uuid order, one page at a time, never skips or repeats a row
+    while other writers add instances meanwhile.
+    """
+    query = sa.select(Instance).where(Instance.deleted == 0)
+    if after is not None:
+        query = query.where(Instance.uuid > after)
+    with session_for(cell_url) as session:
+        return list(session.scalars(query.order_by(Instance.uuid).limit(limit)))
+
+
+def newest(cell_url: str, limit: int) -> list[Instance]:
+    """The ``limit`` newest live instances (created_at desc, uuid desc)."""
+    with session_for(cell_url) as session:
+        return list(session.scalars(
+            sa.select(Instance).where(Instance.deleted == 0)
+            .order_by(Instance.created_at.desc(), Instance.uuid.desc()).limit(limit)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """What the API shows of some instances: rows, newest fault of each, tags."""
+
+    rows: dict[str, Instance]
+    faults: dict[str, InstanceFault]
+    tags: dict[str, list[str]]
+
+
+def read_shown(cell_url: str, uuids: Iterable[str], error_state: str) -> Shown:
+    """The live instances among ``uuids`` with the newest fault of those in
+    ``error_state`` and every instance's tags, through one connection (a list asks
+    every cell for its share of a page: one pool checkout each, not three).
+    """
+    wanted = list(uuids)
+    if not wanted:
+        return Shown({}, {}, {})
+    with session_for(cell_url) as session:
+        rows = {row.uuid: row for row in session.scalars(sa.select(Instance).where(
+            Instance.uuid.in_(wanted), Instance.deleted == 0))}
+        failed = [uuid for uuid, row in rows.items() if row.vm_state == error_state]
+        faults = {} if not failed else {
+            fault.instance_uuid: fault for fault in session.scalars(
+                sa.select(InstanceFault).where(InstanceFault.instance_uuid.in_(failed))
+                .order_by(InstanceFault.id))}
+        tags: dict[str, list[str]] = {uuid: [] for uuid in rows}
+        if rows:
+            for uuid, tag in session.execute(sa.select(Tag.instance_uuid, Tag.tag).where(
+                    Tag.instance_uuid.in_(list(rows))).order_by(Tag.tag)):
+                tags[uuid].append(tag)
+    return Shown(rows, faults, tags)

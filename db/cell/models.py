@@ -41,6 +41,10 @@ class Instance(TimestampMixin, Base):
     terminated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(DateTime)
     deleted_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(DateTime)
     deleted: orm.Mapped[int] = orm.mapped_column(default=0)
+    # Lock: who locked it ("owner" or "admin", as Nova records it) and why (2.73).
+    locked: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
+    locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(5))
+    locked_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
 
 
 class InstanceFault(Base):
@@ -127,3 +131,25 @@ class Tag(Base):
     __tablename__ = "tags"
     instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID, primary_key=True)
     tag: orm.Mapped[str] = orm.mapped_column(sa.String(80), primary_key=True)
+
+
+class Migration(TimestampMixin, Base):
+    """One move of an instance between hosts (os-migrations); written by the moves."""
+
+    __tablename__ = "migrations"
+    __table_args__ = (sa.Index("ix_migrations_created_at_id", "created_at", "id"),)
+    id: orm.Mapped[int] = orm.mapped_column(primary_key=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(UUID, unique=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(UUID, index=True)
+    source_compute: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    source_node: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    dest_compute: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    dest_node: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    dest_host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    old_flavor_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    new_flavor_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    migration_type: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    hidden: orm.Mapped[bool] = orm.mapped_column(default=False)
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))

@@ -112,3 +112,21 @@ def heartbeat(cell_url: str, host: str) -> ComputeHost:
         raise errors.NotFound(f"compute host {host} is not registered")
     return get_compute(cell_url, host)
 
+
+
+@dataclasses.dataclass(frozen=True)
+class ComputeService:
+    """A compute service row of a cell, as operators' tools see it."""
+
+    host: str
+    version: int
+    disabled: bool
+    last_seen_up: datetime.datetime | None
+
+
+def compute_services(cell_url: str) -> list[ComputeService]:
+    """Every compute service registered in the cell, by host."""
+    with session_for(cell_url) as session:
+        rows = session.scalars(sa.select(Service).where(Service.binary == COMPUTE_BINARY)
+                               .order_by(Service.host)).all()
+        return [ComputeService(r.host, r.version, r.disabled, r.last_seen_up) for r in rows]

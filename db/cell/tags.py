@@ -84,3 +84,27 @@ def delete_all(cell_url: str, uuid: str) -> None:
     with session_for(cell_url) as session:
         _lock_instance(session, uuid)
         session.execute(sa.delete(Tag).where(Tag.instance_uuid == uuid))
+
+
+def add_missing(cell_url: str, uuid: str, tags: Iterable[str]) -> None:
+    """Give the instance each of ``tags`` it lacks (a build's tags, copied idempotently).
+
+    A redelivered build copies the same tags again: those present are left alone, so
+    nothing fails and nothing doubles.
+    """
+    wanted = list(dict.fromkeys(tags))
+    if not wanted:
+        return
+    try:
+        _insert_missing(cell_url, uuid, wanted)
+    except exc.IntegrityError:
+        # Two deliveries raced: the other one wrote some; write what is still missing.
+        _insert_missing(cell_url, uuid, wanted)
+
+
+def _insert_missing(cell_url: str, uuid: str, wanted: list[str]) -> None:
+    with session_for(cell_url) as session:
+        present = set(session.scalars(sa.select(Tag.tag).where(
+            Tag.instance_uuid == uuid, Tag.tag.in_(wanted))))
+        session.add_all([Tag(instance_uuid=uuid, tag=tag) for tag in wanted
+                         if tag not in present])

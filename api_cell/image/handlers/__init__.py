@@ -1,0 +1,1 @@
+"""Thin HTTP handlers of the image API, one module per resource."""

@@ -30,6 +30,41 @@ def cell_enabled(disabled_cells: set[str]) -> HostFilter:
     return check
 
 
+def requested_destination(host: str | None, node: str | None) -> HostFilter:
+    """Keep only the host (and compute node uuid) an admin asked for at create (2.74)."""
+
+    def check(candidate: HostCandidate) -> str | None:
+        if host is not None and candidate.host != host:
+            return f"not the requested host {host}"
+        if node is not None and candidate.node_uuid != node:
+            return f"not the requested node {node}"
+        return None
+
+    return check
+
+
+def cell_up(down_cells: set[str]) -> HostFilter:
+    """Keep hosts whose cell's database answers (its breaker in this process is closed)."""
+
+    def check(candidate: HostCandidate) -> str | None:
+        if candidate.cell_uuid in down_cells:
+            return f"cell {candidate.cell_uuid} is down (its database does not answer)"
+        return None
+
+    return check
+
+
+def conductor_up(unserved_cells: set[str]) -> HostFilter:
+    """Keep hosts whose cell has a conductor vouching for it (its alive key in Redis)."""
+
+    def check(candidate: HostCandidate) -> str | None:
+        if candidate.cell_uuid in unserved_cells:
+            return f"cell {candidate.cell_uuid} has no conductor answering"
+        return None
+
+    return check
+
+
 def apply(candidates: Iterable[HostCandidate], host_filters: Iterable[HostFilter],
           rejections: dict[str, str]) -> list[HostCandidate]:
     """The candidates every filter keeps; each rejected node's reason goes in ``rejections``."""

@@ -12,12 +12,13 @@ import logging
 from collections import Counter
 from typing import Any
 
+from api_cell.cell_health import CellDown, CellHealth
 from api_cell.scheduler.filters import HostFilter
 from api_cell.scheduler.hosts import HostCandidate
 from db import errors
 from db.api import instances as api_instances
 from db.api import server_groups as db_groups
-from db.api.cells import CellCache
+from db.api.cells import Cell, CellCache
 from db.cell import hypervisors as cell_hosts
 
 LOG = logging.getLogger(__name__)
@@ -26,8 +27,14 @@ AFFINITY = "affinity"
 ANTI_AFFINITY = "anti-affinity"
 
 
-def member_hosts(api_url: str, cells: CellCache, members: list[str]) -> Counter:
-    """How many of ``members`` run on each host."""
+def member_hosts(api_url: str, cells: CellCache, members: list[str],
+                 health: CellHealth | None = None) -> Counter:
+    """How many of ``members`` run on each host.
+
+    Members in a cell that is down are not counted: the hosts of that cell are
+    filtered out anyway (see filters.cell_up), so anti-affinity stays right; affinity
+    to a group whose hosts are all in a down cell then places anywhere.
+    """
     by_cell: dict[int, list[str]] = {}
     for mapping in api_instances.mappings_of(api_url, members):
         if mapping.cell_id is not None and not mapping.queued_for_delete:
@@ -40,11 +47,27 @@ def member_hosts(api_url: str, cells: CellCache, members: list[str]) -> Counter:
             continue
         if cell.is_cell0:
             continue
-        hosts.update(cell_hosts.hosts_of(cell.database_connection, uuids).values())
+        hosts.update(_hosts_of(cell, uuids, health).values())
     return hosts
 
 
-def build(cells: CellCache, spec: dict[str, Any]) -> HostFilter | None:
+def _hosts_of(cell: Cell, uuids: list[str], health: CellHealth | None) -> dict[str, str]:
+    if health is None:
+        return cell_hosts.hosts_of(cell.database_connection, uuids)
+    try:
+        return health.call(cell, cell_hosts.hosts_of, uuids)
+    except CellDown:
+        return {}
+    except Exception as error:
+        if not health.is_down(cell.uuid):
+            raise
+        LOG.warning("cell %s is down; its group members are not counted: %s", cell.name,
+                    error)
+        return {}
+
+
+def build(cells: CellCache, spec: dict[str, Any], health: CellHealth | None = None
+          ) -> HostFilter | None:
     """The filter for the group the spec names, or None if it names none."""
     group_uuid = spec.get("group_uuid")
     api_url = getattr(cells, "api_url", None)
@@ -57,7 +80,7 @@ def build(cells: CellCache, spec: dict[str, Any]) -> HostFilter | None:
                     spec.get("instance_uuid"))
         return None
     others = [m for m in group.members if m != spec.get("instance_uuid")]
-    hosts = member_hosts(api_url, cells, others)
+    hosts = member_hosts(api_url, cells, others, health)
     if group.policy == AFFINITY:
         return _affinity(group.uuid, set(hosts))
     if group.policy == ANTI_AFFINITY:

@@ -8,29 +8,29 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from api_cell import cell_health
 from api_cell import conf as api_conf
 from api_cell.scheduler.scheduler import Scheduler
 from api_cell.superconductor.builder import Builder
 from api_cell.superconductor.cell_migration import TASK_KIND as MIGRATE_KIND
 from api_cell.superconductor.cell_migration import CellMover
 from common import config, log, placement_client, redis_client, service, tasks, workers
-from common.placement_client import PlacementClient
 from db import engine as db_engine
-from db.api.cells import CellCache
 
 LOG = logging.getLogger(__name__)
 
 
 def make_builder(conf) -> Builder:
     """A Builder wired from configuration."""
-    placement = PlacementClient(conf.placement_client.endpoint, conf.placement_client.token,
-                                conf.placement_client.timeout)
-    cells = CellCache(conf.api_database.connection)
+    placement = placement_client.from_conf(conf)
+    cells = cell_health.cells_from_conf(conf)
     scheduler = Scheduler(placement, redis_client.get(conf.redis.url), conf.redis.key_prefix,
                           cells, conf.scheduler.max_candidates,
-                          conf.scheduler.max_claim_attempts, conf.scheduler.host_subset_size)
+                          conf.scheduler.max_claim_attempts, conf.scheduler.host_subset_size,
+                          health=cell_health.health_from_conf(conf),
+                          default_zone=conf.compute_api.default_availability_zone)
     return Builder(conf.api_database.connection, cells, scheduler, placement, conf.redis.url,
-                   conf.redis.key_prefix)
+                   conf.redis.key_prefix, recheck_quota=conf.quota.recheck_quota)
 
 
 def make_mover(builder: Builder, receive_timeout: float) -> CellMover:

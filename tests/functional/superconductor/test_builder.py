@@ -46,6 +46,8 @@ class World:
             self.placement.set_inventories(node, INVENTORY)
             liveness.mark_up(self.redis, prefix, node, 60,
                              {"host": f"{name}-host", "cell_uuid": cell.uuid})
+            # No conductor runs here: the cell's alive key stands for one.
+            liveness.mark_conductor_up(self.redis, prefix, cell.uuid, 3600)
             self.nodes[name] = node
         self.cache = api_cells.CellCache(api_db, max_age=0)
         self.scheduler = Scheduler(self.placement, self.redis, prefix, self.cache)

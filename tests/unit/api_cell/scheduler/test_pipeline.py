@@ -34,7 +34,7 @@ class FakePlacement:
         self.losing = set(losing)
         self.claims: list[tuple[str, str]] = []
 
-    def allocation_candidates(self, resources, limit=None):
+    def allocation_candidates(self, resources, limit=None, member_of=None):
         return self.candidates
 
     def claim(self, consumer, allocations, project_id, user_id):
@@ -45,15 +45,25 @@ class FakePlacement:
 
 
 class FakeRedis:
-    def __init__(self, live: dict[str, dict]) -> None:
+    """Liveness keys: the listed nodes are up; every cell but ``unserved`` has a
+    conductor."""
+
+    def __init__(self, live: dict[str, dict], unserved: set[str] = frozenset()) -> None:
         self.live = live
+        self.unserved = unserved
 
     def mget(self, keys):
-        return [json.dumps(self.live[k.rsplit(":", 1)[1]]) if k.rsplit(":", 1)[1] in self.live
-                else None for k in keys]
+        return [self._get(*key.split(":")[1:]) for key in keys]
+
+    def _get(self, kind: str, uuid: str) -> str | None:
+        if kind == "conductor-alive":
+            return None if uuid in self.unserved else "1"
+        return json.dumps(self.live[uuid]) if uuid in self.live else None
 
 
 class FakeCells:
+    api_url = "sqlite://"  # only read for a zone, which these tests never ask for
+
     def __init__(self, disabled: set[str] = frozenset()) -> None:
         self.disabled = disabled
 
@@ -65,10 +75,11 @@ def live(*nodes: str, cell: str = "c1", disabled: bool = False) -> dict[str, dic
     return {n: {"host": f"host-{n}", "cell_uuid": cell, "disabled": disabled} for n in nodes}
 
 
-def make(candidates, live_nodes, losing=(), disabled_cells=()) -> tuple[Scheduler, FakePlacement]:
+def make(candidates, live_nodes, losing=(), disabled_cells=(),
+         unserved_cells=()) -> tuple[Scheduler, FakePlacement]:
     placement = FakePlacement(candidates, set(losing))
-    scheduler = Scheduler(placement, FakeRedis(live_nodes), "pfx", FakeCells(set(disabled_cells)),
-                          rng=random.Random(1))
+    scheduler = Scheduler(placement, FakeRedis(live_nodes, set(unserved_cells)), "pfx",
+                          FakeCells(set(disabled_cells)), rng=random.Random(1))
     return scheduler, placement
 
 
@@ -138,3 +149,13 @@ def test_candidates_from_finds_the_vcpu_provider():
         "node": {"resources": {"VCPU": 1, "MEMORY_MB": 1}}}}],
         "provider_summaries": {"node": {"resources": {}}}}
     assert candidates_from(data)[0].node_uuid == "node"
+
+
+def test_cell_without_a_conductor_gets_no_instance():
+    nodes = {**live("a", cell="c1"), **live("b", cell="c2")}
+    scheduler, placement = make(reply({"a": 6000, "b": 1000}), nodes, unserved_cells={"c1"})
+    assert scheduler.select("i1", SPEC).node_uuid == "b"
+    scheduler, _ = make(reply({"a": 6000}), live("a", cell="c1"), unserved_cells={"c1"})
+    with pytest.raises(NoValidHost) as raised:
+        scheduler.select("i2", SPEC)
+    assert raised.value.reasons == {"a": "cell c1 has no conductor answering"}

@@ -9,14 +9,24 @@ import flask
 from oslo_config import cfg
 from werkzeug import exceptions as http_exceptions
 
+from api_cell import cell_health
 from api_cell import conf as _api_conf  # noqa: F401  (registers [compute_api])
-from api_cell.api import context, errors, microversions, request, routes
+from api_cell.api import (
+    context,
+    errors,
+    microversions,
+    openapi,
+    project_urls,
+    request,
+    routes,
+)
+from api_cell.api.domain import networks
 from api_cell.api.domain.backends import Backends
 from api_cell.api.policies import Authorizer
-from common import context as request_ids
+from common import auth, flask_request_ids, placement_client
 from common.config import CONF
-from common.placement_client import PlacementClient
-from db.api.cells import CellCache
+from protos import rpc
+from protos.compute_client import AgentClient
 
 LOG = logging.getLogger(__name__)
 
@@ -27,9 +37,10 @@ CELL_READ_THREADS = 32
 
 
 def create_app(conf: cfg.ConfigOpts = CONF) -> flask.Flask:
-    """Build the compute API from ``conf`` (which must name the API DB)."""
-    if conf.api.auth_strategy != "noauth2":
-        raise RuntimeError("cellar-api supports only [api] auth_strategy = noauth2 so far")
+    """Build the compute API from ``conf`` (which must name the API DB).
+
+    The WSGI app sits behind the authentication middleware of ``[api] auth_strategy``.
+    """
     if not conf.api_database.connection:
         raise RuntimeError("[api_database] connection is not set")
     app = flask.Flask(__name__)
@@ -37,42 +48,40 @@ def create_app(conf: cfg.ConfigOpts = CONF) -> flask.Flask:
         "backends": _backends(conf),
         "authorizer": Authorizer(conf),
         "public_endpoint": conf.compute_api.public_endpoint,
+        "auth_strategy": conf.api.auth_strategy,
+        # The generator reads the route table, so the table's handler cannot import it.
+        "openapi": openapi.document,
     }
     routes.register(app)
-    app.before_request(_begin)
+    app.before_request(flask_request_ids.open_scope)
     app.before_request(_negotiate)
     app.before_request(_authenticate)
     app.after_request(_stamp)
-    app.teardown_request(_end)
+    app.teardown_request(flask_request_ids.close_scope)
     app.register_error_handler(errors.APIError, _api_error)
     app.register_error_handler(http_exceptions.HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
+    app.wsgi_app = auth.wrap(
+        project_urls.ProjectScopedURLs(app.wsgi_app, routes.V, routes.collections()), conf)
     return app
 
 
 def _backends(conf: cfg.ConfigOpts) -> Backends:
     api_url = conf.api_database.connection
-    return Backends(api_url=api_url, cells=CellCache(api_url), redis_url=conf.redis.url,
+    return Backends(api_url=api_url, cells=cell_health.cells_from_conf(conf),
+                    health=cell_health.health_from_conf(conf), redis_url=conf.redis.url,
                     key_prefix=conf.redis.key_prefix,
                     cell_timeout=conf.compute_api.cell_timeout,
                     max_limit=conf.compute_api.max_limit,
+                    network=networks.from_conf(conf),
+                    default_zone=conf.compute_api.default_availability_zone,
                     pool=concurrent.futures.ThreadPoolExecutor(
                         CELL_READ_THREADS, thread_name_prefix="cell-read"),
-                    placement=PlacementClient(conf.placement_client.endpoint,
-                                              conf.placement_client.token,
-                                              conf.placement_client.timeout))
-
-
-def _begin() -> None:
-    # Every log line of this request, here and in its thread, carries its id.
-    flask.g.request_scope = request_ids.request_scope(None)
-    flask.g.request_id = flask.g.request_scope.__enter__()
-
-
-def _end(_error: BaseException | None) -> None:
-    scope = flask.g.pop("request_scope", None)
-    if scope is not None:
-        scope.__exit__(None, None, None)
+                    placement=placement_client.from_conf(conf),
+                    agents=AgentClient(conf.compute_api_agents.timeout, rpc.TLSFiles.from_options(
+                        conf.compute_api_agents.tls_cert_file,
+                        conf.compute_api_agents.tls_key_file,
+                        conf.compute_api_agents.tls_ca_file)))
 
 
 def _negotiate() -> None:
@@ -83,7 +92,12 @@ def _negotiate() -> None:
 def _authenticate() -> None:
     if flask.request.endpoint in routes.PUBLIC_ENDPOINTS:
         return
-    flask.g.context = context.from_noauth2(flask.request.headers, flask.g.request_id)
+    flask.g.context = context.from_environ(flask.request.environ, flask.g.request_id)
+    url_project = flask.request.environ.get(project_urls.URL_PROJECT_KEY)
+    if url_project is not None and url_project != flask.g.context.project_id:
+        raise errors.BadRequest(f"Malformed request URL: URL's project_id '{url_project}' "
+                                "doesn't match Context's project_id "
+                                f"'{flask.g.context.project_id}'")
 
 
 def _stamp(response: flask.Response) -> flask.Response:

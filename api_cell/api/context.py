@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Mapping
 
 from api_cell.api import errors
+from common import auth
 
-ADMIN_TOKEN = "admin"
-ADMIN_ROLE = "admin"
+ADMIN_ROLE = auth.ADMIN_ROLE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,17 +30,13 @@ class RequestContext:
                 "roles": list(self.roles), "is_admin": self.is_admin}
 
 
-def from_noauth2(headers: Mapping[str, str], request_id: str) -> RequestContext:
-    """Trust the token: ``user:project`` names the caller, ``admin`` is an administrator.
+def from_environ(environ: Mapping[str, object], request_id: str) -> RequestContext:
+    """The caller the authentication middleware (noauth2 or Keystone) confirmed.
 
-    A token ``admin:project`` is an administrator acting in ``project``; a token with no
-    colon is a user in the project of the same name.
+    Unauthorized when there is none: no token, a token Keystone refused, or one
+    scoped to no project.
     """
-    token = (headers.get("X-Auth-Token") or "").strip()
-    if not token:
+    caller = auth.identity(environ)
+    if caller is None:
         raise errors.Unauthorized("The request you have made requires authentication.")
-    user_id, _, project_id = token.partition(":")
-    if not user_id:
-        raise errors.Unauthorized("The token names no user.")
-    roles = ("admin", "member", "reader") if user_id == ADMIN_TOKEN else ("member", "reader")
-    return RequestContext(user_id, project_id or user_id, roles, request_id)
+    return RequestContext(caller.user_id, caller.project_id, caller.roles, request_id)

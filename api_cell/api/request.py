@@ -47,6 +47,11 @@ def _authorizer() -> Authorizer:
     return flask.current_app.extensions[EXTENSION]["authorizer"]
 
 
+def auth_strategy() -> str:
+    """``[api] auth_strategy`` of this application (noauth2 or keystone)."""
+    return flask.current_app.extensions[EXTENSION]["auth_strategy"]
+
+
 def base_url() -> str:
     """Where clients reach this API: ``[compute_api] public_endpoint`` or the request's."""
     configured = flask.current_app.extensions[EXTENSION]["public_endpoint"]
@@ -72,8 +77,9 @@ def query() -> dict[str, str]:
     return flask.request.args.to_dict()
 
 
-def int_param(name: str, minimum: int = 0) -> int | None:
-    """An integer query parameter, or None; BadRequest if malformed or too small."""
+def int_param(name: str, minimum: int = 0, maximum: int | None = None) -> int | None:
+    """An integer query parameter, or None; BadRequest if malformed, too small or
+    (when ``maximum`` is given) too large."""
     text = flask.request.args.get(name)
     if text is None:
         return None
@@ -83,6 +89,8 @@ def int_param(name: str, minimum: int = 0) -> int | None:
         raise errors.BadRequest(f"{name} param must be an integer") from error
     if value < minimum:
         raise errors.BadRequest(f"{name} param must be {'positive' if minimum else 'non-negative'}")
+    if maximum is not None and value > maximum:
+        raise errors.BadRequest(f"{name} param must be at most {maximum}")
     return value
 
 
@@ -117,4 +125,6 @@ def until(last: str, handler):
             raise errors.NotFound("The resource could not be found.")
         return handler(*args, **kwargs)
 
+    # The OpenAPI document describes a route only at the versions that serve it.
+    gated.served_until = last
     return gated

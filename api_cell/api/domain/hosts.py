@@ -7,9 +7,9 @@ on every heartbeat) and it is not forced down; other services are up while their
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import datetime
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from api_cell.api.domain.backends import Backends
 from common import liveness
 from common.placement_client import PlacementError
 from db import errors as db_errors
+from db.api import aggregates as db_aggregates
 from db.api import hosts as db_hosts
 from db.api.cells import Cell
 from db.base import utcnow
@@ -60,18 +61,27 @@ def _real_cells(backends: Backends) -> list[Cell]:
 
 def scatter(backends: Backends, call: Callable[..., T], *args: Any
             ) -> list[tuple[Cell, T]]:
-    """``call(cell_url, *args)`` in every cell at once; 503 if any cell fails or is late."""
-    futures = {backends.pool.submit(call, cell.database_connection, *args): cell
-               for cell in _real_cells(backends)}
-    done, _late = concurrent.futures.wait(futures, timeout=backends.cell_timeout)
-    results = []
-    for future, cell in futures.items():
-        if future not in done or future.exception() is not None:
-            LOG.warning("cell %s did not answer: %s", cell.name,
-                        future.exception() if future in done else "timeout")
-            raise errors.CellUnavailable(f"Cell {cell.name} did not answer; try again later.")
-        results.append((cell, future.result()))
-    return results
+    """``call(cell_url, *args)`` in every cell at once; 503 if any cell is down, fails
+    or is late (see Backends.read_cells)."""
+    answered, missing = _gather(backends, call, *args)
+    if missing:
+        raise errors.CellUnavailable(f"Cell {missing[0].name} did not answer; try again "
+                                     "later.")
+    return answered
+
+
+def _gather(backends: Backends, call: Callable[..., T], *args: Any
+            ) -> tuple[list[tuple[Cell, T]], list[Cell]]:
+    """``call(cell_url, *args)`` in every cell at once: the answers, and the cells that
+    gave none."""
+    cells = _real_cells(backends)
+    answers, missing = backends.read_cells(
+        {cell: functools.partial(_call_with_url, call, args) for cell in cells})
+    return [(cell, answers[cell.uuid]) for cell in cells if cell.uuid in answers], missing
+
+
+def _call_with_url(call: Callable[..., T], args: tuple[Any, ...], cell_url: str) -> T:
+    return call(cell_url, *args)
 
 
 def _live_nodes(backends: Backends, node_uuids: list[str]) -> set[str]:
@@ -91,10 +101,39 @@ def _is_up(record: ServiceRecord, live: bool) -> bool:
     return utcnow() - record.last_seen_up < datetime.timedelta(seconds=SERVICE_DOWN_SECONDS)
 
 
+@dataclasses.dataclass(frozen=True)
+class UnknownService:
+    """A compute service in a cell that did not answer (2.69): its host is known from
+    the API DB's host mappings, nothing else."""
+
+    host: str
+    binary: str = COMPUTE_BINARY
+
+
+def services_or_minimal(backends: Backends, host: str | None = None,
+                        binary: str | None = None) -> list[Service | UnknownService]:
+    """Like ``services``, but a cell that does not answer gives an UnknownService per
+    compute host mapped to it instead of a 503 (its other services are left out)."""
+    per_cell, missing = _gather(backends, _services_and_nodes)
+    found: list[Service | UnknownService] = list(
+        _services_of(backends, per_cell, host, binary))
+    if binary not in (None, COMPUTE_BINARY):
+        return found
+    for cell in missing:
+        found += [UnknownService(mapped.host)
+                  for mapped in db_hosts.list_all(backends.api_url, cell.uuid)
+                  if host is None or mapped.host == host]
+    return found
+
+
 def services(backends: Backends, host: str | None = None,
              binary: str | None = None) -> list[Service]:
     """Every service of every cell, optionally only of ``host``/``binary``."""
-    per_cell = scatter(backends, _services_and_nodes)
+    return _services_of(backends, scatter(backends, _services_and_nodes), host, binary)
+
+
+def _services_of(backends: Backends, per_cell: list, host: str | None,
+                 binary: str | None) -> list[Service]:
     node_of = {(cell.id, n.host): n.uuid for cell, (_s, nodes) in per_cell for n in nodes}
     live = _live_nodes(backends, list(node_of.values()))
     found = []
@@ -107,6 +146,18 @@ def services(backends: Backends, host: str | None = None,
             node = node_of.get((cell.id, record.host))
             found.append(Service(cell, record, _is_up(record, node in live)))
     return found
+
+
+def availability_zones(backends: Backends) -> dict[str, list[Service]]:
+    """Every service by availability zone: a compute service is in its host's zone
+    (from the host aggregates, else the default zone), any other in the internal one."""
+    zone_of = db_aggregates.zone_of_hosts(backends.api_url)
+    zones: dict[str, list[Service]] = {}
+    for service in services(backends):
+        zone = (zone_of.get(service.record.host, backends.default_zone)
+                if service.record.binary == COMPUTE_BINARY else INTERNAL_ZONE)
+        zones.setdefault(zone, []).append(service)
+    return zones
 
 
 def _services_and_nodes(cell_url: str):
@@ -135,12 +186,28 @@ def delete_service(backends: Backends, service_id: str) -> None:
         raise errors.NotFound(f"Service {service_id} could not be found.")
     if len(matches) > 1:
         raise errors.BadRequest(f"Service id {service_id} refers to multiple services.")
+    _delete(backends, matches[0])
+
+
+def service_by_uuid(backends: Backends, service_uuid: str) -> Service:
+    """The service with that uuid (its id from 2.53), in whichever cell; NotFound else."""
+    for service in services(backends):
+        if service.record.uuid == service_uuid:
+            return service
+    raise errors.NotFound(f"Service {service_uuid} could not be found.")
+
+
+def delete_service_by_uuid(backends: Backends, service_uuid: str) -> None:
+    """Delete a service named by its uuid (2.53)."""
+    _delete(backends, service_by_uuid(backends, service_uuid))
+
+
+def _delete(backends: Backends, service: Service) -> None:
     try:
-        backends.write_in_cell(matches[0].cell, cell_hosts.delete_service,
-                               matches[0].record.uuid)
+        backends.write_in_cell(service.cell, cell_hosts.delete_service, service.record.uuid)
     except db_errors.Conflict as error:
         raise errors.Conflict(f"Unable to delete compute service that is hosting "
-                              f"instances: {matches[0].record.host}") from error
+                              f"instances: {service.record.host}") from error
 
 
 def hypervisors(backends: Backends, with_usage: bool) -> list[Hypervisor]:
@@ -201,3 +268,21 @@ def host_statuses(backends: Backends, hosts_wanted: list[str]) -> dict[str, str]
             else:
                 statuses[host] = "UP"
     return statuses
+
+
+def destination(backends: Backends, host: str | None, node: str | None) -> dict[str, str]:
+    """Where an admin asked a new server to go (2.74): the host and its node's uuid.
+
+    ``node`` is a hypervisor_hostname. BadRequest if no compute node matches both.
+    """
+    nodes = [h.node for h in hypervisors(backends, False)]
+    if host is not None and not any(n.host == host for n in nodes):
+        raise errors.BadRequest(f"Compute host {host} could not be found.")
+    found = [n for n in nodes if (host is None or n.host == host)
+             and (node is None or n.hypervisor_hostname == node)]
+    if not found:
+        raise errors.BadRequest(f"Compute host {node} could not be found.")
+    chosen = {"host": found[0].host}
+    if node is not None:
+        chosen["node"] = found[0].uuid
+    return chosen

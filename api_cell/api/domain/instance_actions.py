@@ -15,7 +15,8 @@ from db.cell.actions import Action
 
 def list_for(backends: Backends, mapping: Mapping, limit: int | None = None,
              marker: str | None = None,
-             changes_since: datetime.datetime | None = None) -> list[Action]:
+             changes_since: datetime.datetime | None = None,
+             changes_before: datetime.datetime | None = None) -> list[Action]:
     """A server's actions, newest first; a server still building has none yet."""
     if mapping.cell_id is None:
         return []
@@ -23,6 +24,8 @@ def list_for(backends: Backends, mapping: Mapping, limit: int | None = None,
     found = backends.in_cell(cell, cell_actions.list_for, mapping.instance_uuid)
     if changes_since is not None:
         found = [a for a in found if a.updated_at >= changes_since]
+    if changes_before is not None:
+        found = [a for a in found if a.updated_at <= changes_before]
     if marker is not None:
         position = next((i for i, a in enumerate(found) if a.request_id == marker), None)
         if position is None:

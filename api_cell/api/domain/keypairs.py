@@ -1,7 +1,7 @@
 """Key pairs: validation and fingerprints of public keys, and their per-user store.
 
-Cellar imports public keys; it does not generate key pairs (no crypto library is
-part of the API's dependencies), so a create without ``public_key`` is refused.
+Cellar imports public keys and, before 2.92, makes an SSH key pair when a create
+names none, as Nova does; the private half is in the reply only, never stored.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ import binascii
 import hashlib
 import re
 import struct
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from api_cell.api import errors
 from api_cell.api.context import RequestContext
@@ -75,12 +78,27 @@ def fingerprint(public_key: str, key_type: str) -> str:
     return x509_fingerprint(public_key) if key_type == X509 else ssh_fingerprint(public_key)
 
 
+def generate(key_type: str) -> tuple[str, str]:
+    """A new key pair for a create without a public key: (public, private), OpenSSH forms.
+
+    Ed25519: as good as Nova's RSA keys for every OpenSSH client, and made in
+    microseconds. Certificates (x509) are only imported.
+    """
+    if key_type != SSH:
+        raise errors.BadRequest("Only ssh key pairs are generated; import an x509 "
+                                "certificate with public_key.")
+    private = ed25519.Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                               serialization.PublicFormat.OpenSSH)
+    pem = private.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption())
+    return f"{public.decode()} Generated-by-Cellar", pem.decode()
+
+
 def create(backends: Backends, context: RequestContext, user_id: str, name: str,
-           public_key: str | None, key_type: str) -> KeyPairRecord:
+           public_key: str, key_type: str) -> KeyPairRecord:
     """Import a key pair for ``user_id``; 400 for a bad key, 409 for a taken name."""
-    if public_key is None:
-        raise errors.BadRequest("Generating key pairs is not supported by this cloud; "
-                                "import one with public_key.")
     print_ = fingerprint(public_key, key_type)
     limit = quotas.limit_of(backends, context.project_id, "key_pairs")
     try:

@@ -10,6 +10,9 @@ from common import states
 from db.api.instances import Build
 from db.cell.models import Instance, InstanceFault
 
+# A field a request left out (None in a request means: clear it).
+UNCHANGED: Any = object()
+
 
 @dataclasses.dataclass(frozen=True)
 class Fault:
@@ -41,12 +44,19 @@ class Server:
     updated_at: datetime.datetime | None
     launched_at: datetime.datetime | None = None
     fault: Fault | None = None
+    # Lock state (2.9) and the reason given when locking (2.73).
+    locked: bool = False
+    locked_reason: str | None = None
     # Kept in the request spec (API DB), added by the domain after the read.
     key_name: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
     # UP/DOWN/MAINTENANCE/UNKNOWN, filled in only for those allowed to see it (2.16).
     host_status: str | None = None
+    # The request spec (API DB): what was asked at create time (certificates, hints...).
+    spec: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The fixed IPs the server holds, by network name (API DB), as ``addresses`` shows.
+    addresses: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -55,9 +65,19 @@ class Server:
 
 @dataclasses.dataclass(frozen=True)
 class UnknownServer:
-    """A server whose cell did not answer: all that is known is that it exists."""
+    """A server whose cell did not answer: what the API DB knows of it.
+
+    Lists know its mapping (project, user, creation time); a show also reads its
+    request spec, and only then is ``flavor`` set.
+    """
 
     uuid: str
+    project_id: str | None = None
+    user_id: str | None = None
+    created_at: datetime.datetime | None = None
+    flavor: dict[str, Any] | None = None
+    image_ref: str | None = None
+    availability_zone: str | None = None
 
 
 def from_build(build: Build) -> Server:
@@ -69,7 +89,8 @@ def from_build(build: Build) -> Server:
                   flavor=snapshot["flavor"], image_ref=snapshot.get("image_ref"),
                   metadata=snapshot.get("metadata", {}),
                   availability_zone=snapshot.get("availability_zone"), host=None, node=None,
-                  created_at=build.created_at, updated_at=None)
+                  created_at=build.created_at, updated_at=None,
+                  tags=tuple(snapshot.get("tags") or ()))
 
 
 def from_instance(row: Instance, fault: InstanceFault | None = None) -> Server:
@@ -83,4 +104,5 @@ def from_instance(row: Instance, fault: InstanceFault | None = None) -> Server:
                   metadata=dict(row.metadata_items or {}),
                   availability_zone=row.availability_zone, host=row.host, node=row.node,
                   created_at=row.created_at, updated_at=row.updated_at,
-                  launched_at=row.launched_at, fault=shown_fault)
+                  launched_at=row.launched_at, fault=shown_fault,
+                  locked=bool(row.locked), locked_reason=row.locked_reason)

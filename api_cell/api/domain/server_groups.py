@@ -54,3 +54,8 @@ def delete(backends: Backends, group_uuid: str) -> None:
 def forget_server(backends: Backends, instance_uuid: str) -> None:
     """A deleted server leaves its groups."""
     db_groups.remove_member(backends.api_url, instance_uuid)
+
+
+def groups_of(backends: Backends, instance_uuid: str) -> list[str]:
+    """The uuids of the groups a server belongs to (2.71)."""
+    return db_groups.groups_of(backends.api_url, [instance_uuid]).get(instance_uuid, [])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
+import functools
 import logging
 import math
 import re
@@ -12,11 +12,13 @@ import string
 import uuid as uuidlib
 from typing import Any
 
+import redis
+
 from api_cell.api import errors
 from api_cell.api.context import RequestContext
-from api_cell.api.domain import quotas, records
-from api_cell.api.domain.backends import Backends, enqueue
-from common import states
+from api_cell.api.domain import networks, quotas, records
+from api_cell.api.domain.backends import Backends
+from common import states, tasks
 from db import errors as db_errors
 from db.api import flavors as db_flavors
 from db.api import images as db_images
@@ -26,12 +28,12 @@ from db.api import server_groups as db_groups
 from db.api.cells import Cell
 from db.api.instances import Mapping
 from db.cell import instances as cell_instances
-from db.cell import tags as cell_tags
 
 LOG = logging.getLogger(__name__)
 
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
+_RESERVATION_ALPHABET = string.ascii_lowercase + string.digits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,14 +48,32 @@ class NewServer:
     key_name: str | None = None
     group_uuid: str | None = None
     description: str | None = None
+    # From 2.52: copied into the cell's tags table when the server is placed.
+    tags: tuple[str, ...] = ()
+    # From 2.63; kept in the request spec and shown, not verified (no image signing).
+    trusted_certs: tuple[str, ...] | None = None
+    # From 2.74: {"host": ..., "node": ...} the scheduler must choose among.
+    destination: dict[str, str] | None = None
+    # From 2.90: the guest's hostname instead of one made of the name.
+    hostname: str | None = None
+    # Every scheduler hint as given (shown from 2.100).
+    hints: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # "auto", "none" or a list of {"uuid", "fixed_ip"}; None (before 2.37) is "auto".
+    networks: Any = None
+    # Multiple create: at least min_count servers, as many up to max_count as fit.
+    min_count: int = 1
+    max_count: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
 class Accepted:
-    """A server accepted for building."""
+    """The servers accepted for building: the first one's uuid and password, and the
+    reservation id all of them share."""
 
     uuid: str
     admin_pass: str
+    reservation_id: str = ""
+    uuids: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +98,9 @@ def _flavor(backends: Backends, flavor_ref: str) -> db_flavors.FlavorRecord:
         raise errors.BadRequest(f"Flavor {flavor_id} could not be found.") from error
 
 
-def _image(backends: Backends, image_ref: str) -> db_images.ImageRecord:
+def bootable_image(backends: Backends, context: RequestContext,
+                   image_ref: str) -> db_images.ImageRecord:
+    """The active image ``image_ref`` names, if the caller may see it; else BadRequest."""
     image_id = _last_segment(image_ref)
     if not _UUID_RE.match(image_id):
         raise errors.BadRequest("Invalid imageRef provided.")
@@ -86,16 +108,20 @@ def _image(backends: Backends, image_ref: str) -> db_images.ImageRecord:
         image = db_images.get(backends.api_url, image_id)
     except db_errors.NotFound as error:
         raise errors.BadRequest(f"Image {image_id} could not be found.") from error
+    if not image.visible_to(context.project_id, context.is_admin):
+        # Another project's private image is as absent as a missing one.
+        raise errors.BadRequest(f"Image {image_id} could not be found.")
     if image.status != db_images.ACTIVE:
         raise errors.BadRequest(f"Image {image_id} is not active.")
     return image
 
 
-def _check_fits(flavor: db_flavors.FlavorRecord, image: db_images.ImageRecord) -> None:
-    if flavor.memory_mb < image.min_ram:
+def check_fits(memory_mb: int, root_gb: int, image: db_images.ImageRecord) -> None:
+    """BadRequest unless a flavor of ``memory_mb`` and ``root_gb`` can boot ``image``."""
+    if memory_mb < image.min_ram:
         raise errors.BadRequest("Flavor's memory is too small for requested image.")
     # A flavor with no root disk boots from a volume, where the image's minimum applies.
-    if flavor.root_gb and flavor.root_gb < image.min_disk:
+    if root_gb and root_gb < image.min_disk:
         raise errors.BadRequest("Flavor's disk is too small for requested image.")
 
 
@@ -121,18 +147,77 @@ def resources(flavor: db_flavors.FlavorRecord) -> dict[str, int]:
 def create(backends: Backends, context: RequestContext, wanted: NewServer) -> Accepted:
     """Record the build request and hand it to the superconductors (boot flow step 1)."""
     flavor = _flavor(backends, wanted.flavor_ref)
-    image = _image(backends, wanted.image_ref)
-    _check_fits(flavor, image)
-    key = _keypair(backends, context, wanted.key_name)
+    image = bootable_image(backends, context, wanted.image_ref)
+    check_fits(flavor.memory_mb, flavor.root_gb, image)
+    key = keypair_of(backends, context, wanted.key_name)
     group = _group(backends, context, wanted.group_uuid)
-    quotas.check_server(backends, context.project_id, flavor.vcpus, flavor.memory_mb,
-                        len(wanted.metadata))
-    instance_uuid = str(uuidlib.uuid4())
+    requested_networks = networks.check_requested(
+        backends.api_url, backends.network, networks.requested(wanted.networks))
+    _check_many(wanted, requested_networks)
+    count = _fitting_count(backends, context.project_id, flavor, len(wanted.metadata),
+                           wanted.min_count, wanted.max_count)
+    snapshot, spec = _requested(context, wanted, flavor, image, key, group,
+                                requested_networks)
+    reservation_id = "r-" + "".join(secrets.choice(_RESERVATION_ALPHABET)
+                                    for _ in range(8))
+    builds = [_numbered(snapshot, spec, reservation_id, index, count)
+              for index in range(count)]
+    uuids = [build.instance_uuid for build in builds]
+    api_instances.create_builds(backends.api_url, context.project_id, context.user_id,
+                                builds)
+    if group is not None:
+        _join(backends, context, group.uuid, uuids)
+    _enqueue_builds(backends, uuids, context.request_id)
+    return Accepted(uuids[0], "".join(secrets.choice(_PASSWORD_ALPHABET)
+                                      for _ in range(12)), reservation_id, tuple(uuids))
+
+
+def _check_many(wanted: NewServer, requested_networks: list[dict[str, str]]) -> None:
+    """BadRequest for what a request of several servers cannot ask for: one hostname
+    (2.90) or one fixed address for all of them."""
+    if wanted.min_count > wanted.max_count:
+        raise errors.BadRequest("min_count must be <= max_count")
+    if wanted.max_count == 1:
+        return
+    if wanted.hostname is not None:
+        raise errors.BadRequest("Cannot set the hostname when creating more than one "
+                                "server: max_count must be 1.")
+    if any("fixed_ip" in entry for entry in requested_networks):
+        raise errors.BadRequest("max_count cannot be greater than 1 if a fixed_ip is "
+                                "specified.")
+
+
+def _fitting_count(backends: Backends, project_id: str, flavor: db_flavors.FlavorRecord,
+                   metadata_items: int, min_count: int, max_count: int) -> int:
+    """How many servers of ``flavor`` to build: max_count if the quota holds them, else
+    as many as fit, down to min_count; below that the quota's 403 for min_count."""
+    quotas.check_server(backends, project_id, flavor.vcpus, flavor.memory_mb,
+                        metadata_items, min_count)
+    if max_count == min_count:
+        return min_count
+    limit = quotas.limits(backends, project_id)
+    used = quotas.compute_usage(backends, project_id).as_dict()
+    fits = max_count
+    for resource, each in (("instances", 1), ("cores", flavor.vcpus),
+                           ("ram", flavor.memory_mb)):
+        allowed = limit.get(resource, -1)
+        if allowed >= 0 and each > 0:
+            fits = min(fits, (allowed - used.get(resource, 0)) // each)
+    # Usage may have moved between the two reads; min_count was checked to fit.
+    return max(fits, min_count)
+
+
+def _requested(context: RequestContext, wanted: NewServer,
+               flavor: db_flavors.FlavorRecord, image: db_images.ImageRecord, key, group,
+               requested_networks: list[dict[str, str]]
+               ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The build request body and request spec every server of the request shares."""
     snapshot = {"name": wanted.name, "flavor": flavor_snapshot(flavor),
                 "image_ref": image.uuid, "metadata": dict(wanted.metadata),
                 "availability_zone": wanted.availability_zone,
-                "key_name": key.name if key else None, "description": wanted.description}
-    spec = {"instance_uuid": instance_uuid, "project_id": context.project_id,
+                "key_name": key.name if key else None, "description": wanted.description,
+                "tags": list(dict.fromkeys(wanted.tags))}
+    spec = {"project_id": context.project_id,
             "user_id": context.user_id, "flavor": flavor_snapshot(flavor),
             "image": {"id": image.uuid, "name": image.name, "min_disk": image.min_disk,
                       "min_ram": image.min_ram, "properties": image.properties},
@@ -140,29 +225,64 @@ def create(backends: Backends, context: RequestContext, wanted: NewServer) -> Ac
             "num_instances": 1}
     if wanted.description is not None:
         spec["description"] = wanted.description
+    if wanted.trusted_certs is not None:
+        spec["trusted_image_certificates"] = list(wanted.trusted_certs)
+    if wanted.destination is not None:
+        spec["requested_destination"] = dict(wanted.destination)
+    if wanted.hostname is not None:
+        spec["hostname"] = wanted.hostname
+    if wanted.hints:
+        spec["scheduler_hints"] = dict(wanted.hints)
+    spec[networks.SPEC_KEY] = requested_networks
     if key is not None:
         spec["key_name"] = key.name
         spec["key_data"] = key.public_key
     if group is not None:
         spec["group_uuid"] = group.uuid
         spec["group_policy"] = group.policy
-    api_instances.create_build(backends.api_url, instance_uuid, context.project_id,
-                               context.user_id, snapshot, spec)
-    if group is not None:
-        _join(backends, context, group.uuid, instance_uuid)
+    return snapshot, spec
+
+
+def _numbered(snapshot: dict[str, Any], spec: dict[str, Any], reservation_id: str,
+              index: int, count: int) -> api_instances.NewBuild:
+    """Server ``index`` of ``count``: named "<name>-<index + 1>" when there are several,
+    as Nova names them."""
+    instance_uuid = str(uuidlib.uuid4())
+    name = snapshot["name"] if count == 1 else f"{snapshot['name']}-{index + 1}"
+    return api_instances.NewBuild(
+        instance_uuid, {**snapshot, "name": name},
+        {**spec, "instance_uuid": instance_uuid, "num_instances": count,
+         "reservation_id": reservation_id, "launch_index": index})
+
+
+def _enqueue_builds(backends: Backends, uuids: list[str], request_id: str) -> None:
+    """One build task per server, added in one Redis transaction: all of them or none.
+
+    If Redis refuses, nobody would ever build them: the requests are taken back rather
+    than left stuck in BUILD.
+    """
+    stream = backends.build_stream()
     try:
-        enqueue(backends.build_stream(), "build", {"instance_uuid": instance_uuid},
-                context.request_id)
-    except errors.ServiceUnavailable:
-        # Nobody would ever build it: take the request back rather than leave a
-        # server stuck in BUILD.
-        api_instances.cancel_build(backends.api_url, instance_uuid)
-        raise
-    return Accepted(instance_uuid, "".join(secrets.choice(_PASSWORD_ALPHABET)
-                                           for _ in range(12)))
+        with stream.client.pipeline(transaction=True) as pipe:
+            queued = tasks.TaskStream(pipe, stream.key, stream.group, stream.max_length)
+            for instance_uuid in uuids:
+                queued.add("build", {"instance_uuid": instance_uuid}, request_id)
+            pipe.execute()
+    except redis.RedisError as error:
+        _take_back(backends, uuids)
+        raise errors.ServiceUnavailable("The task queue is unavailable; try again later.") \
+            from error
 
 
-def _keypair(backends: Backends, context: RequestContext, key_name: str | None):
+def _take_back(backends: Backends, uuids: list[str]) -> None:
+    """Undo a create: its build requests and any group membership."""
+    api_instances.cancel_builds(backends.api_url, uuids)
+    for instance_uuid in uuids:
+        db_groups.remove_member(backends.api_url, instance_uuid)
+
+
+def keypair_of(backends: Backends, context: RequestContext, key_name: str | None):
+    """The caller's key pair ``key_name`` (None for None); BadRequest if it has none."""
     if key_name is None:
         return None
     try:
@@ -184,26 +304,33 @@ def _group(backends: Backends, context: RequestContext, group_uuid: str | None):
 
 
 def _join(backends: Backends, context: RequestContext, group_uuid: str,
-          instance_uuid: str) -> None:
-    """Put the new server in its group; undo the build if the group is full or gone."""
+          uuids: list[str]) -> None:
+    """Put the new servers in their group; undo the whole create if the group is full
+    or gone."""
     limit = quotas.limit_of(backends, context.project_id, "server_group_members")
     try:
-        db_groups.add_member(backends.api_url, group_uuid, instance_uuid, limit)
+        for instance_uuid in uuids:
+            db_groups.add_member(backends.api_url, group_uuid, instance_uuid, limit)
     except db_errors.Conflict as error:
-        api_instances.cancel_build(backends.api_url, instance_uuid)
+        _take_back(backends, uuids)
         raise errors.Forbidden("Quota exceeded, too many servers in group") from error
     except db_errors.NotFound as error:
-        api_instances.cancel_build(backends.api_url, instance_uuid)
+        _take_back(backends, uuids)
         raise errors.BadRequest(f"Invalid server group {group_uuid}: it could not be "
                                 "found.") from error
 
 
 def with_extras(backends: Backends, found: list) -> list:
-    """The servers with what the API DB keeps of them (key name) filled in."""
+    """The servers with what the API DB keeps of them (key name, addresses) filled in,
+    in one query per kind for the whole page."""
     known = [s for s in found if isinstance(s, records.Server)]
     specs = api_instances.specs_of(backends.api_url, [s.uuid for s in known])
+    addresses = networks.addresses_of(backends.api_url, backends.network,
+                                      [s.uuid for s in known])
     return [dataclasses.replace(s, key_name=specs.get(s.uuid, {}).get("key_name"),
-                                description=specs.get(s.uuid, {}).get("description"))
+                                description=specs.get(s.uuid, {}).get("description"),
+                                spec=specs.get(s.uuid, {}),
+                                addresses=addresses.get(s.uuid, {}))
             if isinstance(s, records.Server) else s for s in found]
 
 
@@ -236,33 +363,55 @@ def refreshed(backends: Backends, mapping: Mapping) -> Mapping:
     return current
 
 
-def show(backends: Backends, mapping: Mapping) -> records.Server:
-    """The server of ``mapping``, from its build request or from its cell."""
+def show(backends: Backends, mapping: Mapping, minimal_if_down: bool = False
+         ) -> records.Server | records.UnknownServer:
+    """The server of ``mapping``, from its build request or from its cell.
+
+    If its cell is down: CellUnavailable, or with ``minimal_if_down`` (2.69) what the
+    API DB knows of it.
+    """
     if mapping.cell_id is None:
         build = api_instances.get_build(backends.api_url, mapping.instance_uuid)
         if build is not None:
             return dataclasses.replace(records.from_build(build),
                                        key_name=build.spec.get("key_name"),
-                                       description=build.spec.get("description"))
+                                       description=build.spec.get("description"),
+                                       spec=build.spec)
         mapping = refreshed(backends, mapping)
         if mapping.cell_id is None:
             raise errors.NotFound(f"Instance {mapping.instance_uuid} could not be found.")
     cell = cell_of(backends, mapping)
-    found = backends.in_cell(cell, _read_cell, [mapping.instance_uuid])
+    try:
+        found = backends.in_cell(cell, _read_cell, [mapping.instance_uuid])
+    except errors.CellUnavailable:
+        if not minimal_if_down:
+            raise
+        return _unknown_with_spec(backends, mapping)
     if mapping.instance_uuid not in found:
         raise errors.NotFound(f"Instance {mapping.instance_uuid} could not be found.")
     return with_extras(backends, [found[mapping.instance_uuid]])[0]
 
 
+def _unknown(mapping: Mapping) -> records.UnknownServer:
+    return records.UnknownServer(mapping.instance_uuid, project_id=mapping.project_id,
+                                 user_id=mapping.user_id, created_at=mapping.created_at)
+
+
+def _unknown_with_spec(backends: Backends, mapping: Mapping) -> records.UnknownServer:
+    """A server of a down cell as a show reports it: its mapping and request spec."""
+    spec = api_instances.specs_of(backends.api_url, [mapping.instance_uuid]).get(
+        mapping.instance_uuid, {})
+    return dataclasses.replace(_unknown(mapping), flavor=spec.get("flavor") or {},
+                               image_ref=(spec.get("image") or {}).get("id"),
+                               availability_zone=spec.get("availability_zone"))
+
+
 def _read_cell(cell_url: str, uuids: list[str]) -> dict[str, records.Server]:
     """The live servers among ``uuids`` in one cell, with faults for those in ERROR."""
-    rows = cell_instances.get_many(cell_url, uuids)
-    failed = [uuid for uuid, row in rows.items() if row.vm_state == states.ERROR]
-    faults = cell_instances.latest_faults(cell_url, failed)
-    tags = cell_tags.get_many(cell_url, list(rows))
-    return {uuid: dataclasses.replace(records.from_instance(row, faults.get(uuid)),
-                                      tags=tuple(tags.get(uuid, ())))
-            for uuid, row in rows.items()}
+    shown = cell_instances.read_shown(cell_url, uuids, states.ERROR)
+    return {uuid: dataclasses.replace(records.from_instance(row, shown.faults.get(uuid)),
+                                      tags=tuple(shown.tags[uuid]))
+            for uuid, row in shown.rows.items()}
 
 
 def list_page(backends: Backends, context: RequestContext, limit: int | None,
@@ -294,7 +443,7 @@ def _gather(backends: Backends, mappings: list[Mapping]
     builds = api_instances.get_builds(backends.api_url, [m.instance_uuid for m in building])
     found: dict[str, records.Server | records.UnknownServer] = {
         uuid: records.from_build(build) for uuid, build in builds.items()}
-    by_cell: dict[int, list[str]] = {}
+    by_cell: dict[int, list[Mapping]] = {}
     for mapping in mappings:
         if mapping.instance_uuid in found:
             continue
@@ -304,7 +453,7 @@ def _gather(backends: Backends, mappings: list[Mapping]
             if current is None or current.cell_id is None:
                 continue
             mapping = current
-        by_cell.setdefault(mapping.cell_id, []).append(mapping.instance_uuid)
+        by_cell.setdefault(mapping.cell_id, []).append(mapping)
     unavailable = _read_cells(backends, by_cell, found)
     return found, unavailable
 
@@ -316,32 +465,24 @@ def _current(backends: Backends, instance_uuid: str) -> Mapping | None:
         return None
 
 
-def _read_cells(backends: Backends, by_cell: dict[int, list[str]],
+def _read_cells(backends: Backends, by_cell: dict[int, list[Mapping]],
                 found: dict[str, records.Server | records.UnknownServer]) -> list[str]:
     """Ask each cell for its servers at once, waiting ``cell_timeout`` for all of them.
 
-    The servers of a cell that fails or is late are added as UnknownServer; the names
-    of those cells are returned.
+    The servers of a cell that is down, fails or is late are added as UnknownServer;
+    the names of those cells are returned.
     """
-    futures: dict[concurrent.futures.Future, tuple[str, list[str]]] = {}
-    unavailable: list[str] = []
-    for cell_id, uuids in by_cell.items():
+    cells: dict[Cell, list[Mapping]] = {}
+    for cell_id, placed in by_cell.items():
         try:
-            cell = backends.cells.by_id(cell_id)
+            cells[backends.cells.by_id(cell_id)] = placed
         except db_errors.NotFound:
             continue  # the cell mapping was removed: its servers are gone with it
-        future = backends.pool.submit(_read_cell, cell.database_connection, uuids)
-        futures[future] = (cell.name, uuids)
-    done, _late = concurrent.futures.wait(futures, timeout=backends.cell_timeout)
-    for future, (name, uuids) in futures.items():
-        if future in done and future.exception() is None:
-            found.update(future.result())
-            continue
-        if future in done:
-            LOG.warning("cell %s failed a list: %s", name, future.exception())
-        else:
-            LOG.warning("cell %s did not answer a list within %ss", name,
-                        backends.cell_timeout)
-        unavailable.append(name)
-        found.update({uuid: records.UnknownServer(uuid) for uuid in uuids})
-    return sorted(unavailable)
+    answers, missing = backends.read_cells({
+        cell: functools.partial(_read_cell, uuids=[m.instance_uuid for m in placed])
+        for cell, placed in cells.items()})
+    for answer in answers.values():
+        found.update(answer)
+    for cell in missing:
+        found.update({m.instance_uuid: _unknown(m) for m in cells[cell]})
+    return sorted(cell.name for cell in missing)

@@ -20,16 +20,21 @@ def _owner(rule: str) -> str:
 
 
 def create() -> tuple[dict, int]:
-    """POST /os-keypairs: import a public key (200; 201 from 2.2)."""
+    """POST /os-keypairs: import a public key, or make a pair (200; 201 from 2.2)."""
     with_type = request.at_least("2.2")
-    fields = request.body(schemas.create(with_type, request.at_least("2.10")), "keypair")
+    fields = request.body(schemas.create(with_type, request.at_least("2.10"),
+                                         request.at_least("2.92")), "keypair")
     context = request.context()
     user_id = fields.get("user_id") or context.user_id
     request.authorize(policies.KEYPAIRS_CREATE,
                       {"user_id": user_id, "project_id": context.project_id})
+    key_type = fields.get("type", keypairs.SSH)
+    public_key, private_key = fields.get("public_key"), None
+    if public_key is None:
+        public_key, private_key = keypairs.generate(key_type)
     key = keypairs.create(request.backends(), context, user_id, fields["name"],
-                          fields.get("public_key"), fields.get("type", keypairs.SSH))
-    return {"keypair": view.created(key, with_type)}, 201 if with_type else 200
+                          public_key, key_type)
+    return {"keypair": view.created(key, with_type, private_key)}, 201 if with_type else 200
 
 
 def index() -> dict:

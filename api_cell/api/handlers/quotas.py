@@ -6,7 +6,9 @@ from typing import Any
 
 from api_cell.api import errors, policies, request
 from api_cell.api.domain import quotas
+from api_cell.api.schemas import quotas as schemas
 
+_PROJECT_ID_MAX = 255
 _ABSOLUTE = {"maxServerMeta": "metadata_items", "maxTotalKeypairs": "key_pairs",
              "maxTotalCores": "cores", "maxTotalInstances": "instances",
              "maxTotalRAMSize": "ram", "maxServerGroups": "server_groups",
@@ -27,7 +29,7 @@ def limits() -> dict:
     """GET /limits (admins may pass ``tenant_id``)."""
     context = request.context()
     request.authorize(policies.LIMITS)
-    project_id = request.query().get("tenant_id") or context.project_id
+    project_id = _project(request.query().get("tenant_id") or context.project_id)
     if project_id != context.project_id:
         request.authorize(policies.LIMITS_OTHER_PROJECT)
     backends = request.backends()
@@ -50,8 +52,17 @@ def limits() -> dict:
     return {"limits": {"rate": [], "absolute": absolute}}
 
 
+def _project(project_id: str) -> str:
+    """``project_id`` if it can name a project: longer ones fit no database column
+    and placement refuses them."""
+    if len(project_id) > _PROJECT_ID_MAX:
+        raise errors.BadRequest(f"Invalid project id: longer than {_PROJECT_ID_MAX} "
+                                "characters")
+    return project_id
+
+
 def _target(project_id: str, rule: str) -> None:
-    request.authorize(rule, {"project_id": project_id})
+    request.authorize(rule, {"project_id": _project(project_id)})
 
 
 def show(project_id: str) -> dict:
@@ -81,15 +92,8 @@ def defaults(project_id: str) -> dict:
 def update(project_id: str) -> dict:
     """PUT /os-quota-sets/{project_id} (admin)."""
     _target(project_id, policies.QUOTAS_UPDATE)
-    names = list(_shown(dict(quotas.ALL_DEFAULTS)))
-    schema = {"type": "object", "properties": {"quota_set": {
-        "type": "object",
-        "properties": {**{n: {"type": "integer", "minimum": -1, "maximum": 2**31 - 1}
-                          for n in names},
-                       "force": {"type": ["boolean", "string"]}},
-        "additionalProperties": False}},
-        "required": ["quota_set"], "additionalProperties": False}
-    fields = request.body(schema, "quota_set", names)
+    version = tuple(request.version())
+    fields = request.body(schemas.update(version), "quota_set", schemas.resources(version))
     force = str(fields.pop("force", False)).lower() in ("true", "1", "yes")
     if request.query().get("user_id"):
         raise errors.BadRequest("Per-user quotas are not supported by this cloud.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from api_cell.api import policies, request
 from api_cell.api.domain import server_groups
 from api_cell.api.schemas import server_groups as schemas
+from api_cell.api.schemas import types
 from api_cell.api.views import server_groups as view
 
 
@@ -31,9 +32,10 @@ def index() -> dict:
     all_projects = bool(request.bool_param("all_projects"))
     if all_projects and not request.allowed(policies.GROUPS_INDEX_ALL):
         all_projects = False  # as Nova: a tenant asking for all sees its own
+    # Beyond any number of groups; the database refuses offsets past 64 bits (a 500).
+    offset = request.int_param("offset", maximum=types.MAX_INT)
     groups = server_groups.list_groups(request.backends(), request.context(), all_projects,
-                                       request.int_param("limit"),
-                                       request.int_param("offset"))
+                                       request.int_param("limit"), offset)
     return {"server_groups": [_shape(g) for g in groups]}
 
 

@@ -1,4 +1,4 @@
-"""Instance action views (updated_at 2.58, event host/hostId 2.62)."""
+"""Instance action views (updated_at 2.58, event host/hostId 2.62, details 2.84)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,16 @@ def action(entry: Action, with_updated: bool) -> dict[str, Any]:
     return view
 
 
-def event(entry: Event, project_id: str | None, details: bool, with_host: bool
-          ) -> dict[str, Any]:
+def event(entry: Event, project_id: str | None, details: bool, with_host: bool,
+          with_fault: bool = False) -> dict[str, Any]:
+    """One event; ``details`` (admins) adds the traceback and host, ``with_fault``
+    (2.84) the error message of a failed event (null for the others)."""
     view = {"event": entry.event, "start_time": _time(entry.start_time),
             "finish_time": _time(entry.finish_time), "result": entry.result}
+    if with_fault:
+        # Cellar records a failed step's error message, the same text as the
+        # server's fault, where Nova keeps its traceback.
+        view["details"] = entry.traceback if entry.result == "Error" else None
     if details:
         view["traceback"] = entry.traceback
     if with_host:

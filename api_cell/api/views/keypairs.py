@@ -11,12 +11,15 @@ def _time(moment) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def created(key: KeyPairRecord, with_type: bool) -> dict[str, Any]:
-    """The reply to POST /os-keypairs."""
+def created(key: KeyPairRecord, with_type: bool,
+            private_key: str | None = None) -> dict[str, Any]:
+    """The reply to POST /os-keypairs (with the private key when the API made the pair)."""
     view = {"name": key.name, "public_key": key.public_key, "fingerprint": key.fingerprint,
             "user_id": key.user_id}
     if with_type:
         view["type"] = key.type
+    if private_key is not None:
+        view["private_key"] = private_key
     return view
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 
 from api_cell import conf as api_conf
-from common import config
+from common import config, liveness, redis_client
 from db.api import cells as db_cells
 from db.api import flavors as db_flavors
 from db.api import images as db_images
@@ -51,6 +51,20 @@ class World:
     redis_url: str
     redis_prefix: str
     placement_endpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every cell but cell0 is served: its conductors' alive key is set, for an hour.
+        for cell in self.cells.values():
+            if not cell.is_cell0:
+                self.set_conductor(cell.name, alive=True)
+
+    def set_conductor(self, cell: str, alive: bool) -> None:
+        """Make ``cell`` look served by a conductor, or by none."""
+        client = redis_client.get(self.redis_url)
+        if alive:
+            liveness.mark_conductor_up(client, self.redis_prefix, self.cells[cell].uuid, 3600)
+        else:
+            client.delete(liveness.conductor_key(self.redis_prefix, self.cells[cell].uuid))
 
     def flavor(self, flavorid: str = "1", name: str = "m1.tiny", ram: int = 512,
                vcpus: int = 1, disk: int = 1, **kwargs: Any) -> db_flavors.FlavorRecord:

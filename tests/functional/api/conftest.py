@@ -33,6 +33,7 @@ def app(world: World) -> Iterator[flask.Flask]:
                                        placement_endpoint=world.placement_endpoint,
                                        cell_timeout=2.0, max_limit=1000))
     yield application
+    application.extensions["cellar"]["backends"].health.stop()
     application.extensions["cellar"]["backends"].pool.shutdown(wait=True)
     redis_client.close_all()
 
@@ -41,14 +42,3 @@ def app(world: World) -> Iterator[flask.Flask]:
 def client(app: flask.Flask) -> flask.testing.FlaskClient:
     """A test client of ``app``."""
     return app.test_client()
-
-
-@pytest.fixture
-def beyond_max(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let requests name microversions above the advertised maximum (up to 2.64).
-
-    Behaviour of later microversions is built ahead of advertising them; tests of
-    that behaviour use this fixture. Clients never can.
-    """
-    from api_cell.api import microversions
-    monkeypatch.setattr(microversions, "MAX_VERSION", microversions.Version(2, 64))

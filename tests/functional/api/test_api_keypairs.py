@@ -79,7 +79,7 @@ def test_user_id_is_for_admins_from_2_10(client):
     {"keypair": {"name": "bad/name", "public_key": ssh_key()}},
     {"keypair": {"name": "k", "public_key": "ssh-rsa not-base64!"}},
     {"keypair": {"name": "k", "public_key": "ssh-rsa " + base64.b64encode(b"x").decode()}},
-    {"keypair": {"name": "k"}},
+    {"keypair": {"name": "k", "type": "x509"}},
     {"keypair": {"name": "k", "public_key": ssh_key(), "type": "pgp"}},
     {"keypair": {"name": "k", "public_key": ssh_key(), "extra": 1}},
     {"keypair": "k"},

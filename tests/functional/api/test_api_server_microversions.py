@@ -38,10 +38,15 @@ def test_networks_required_from_2_37(client, catalog):
                        headers=v("2.36", ALICE)).status_code == 202
     missing = client.post("/v2.1/servers", json=body, headers=v("2.37", ALICE))
     assert missing.status_code == 400 and "networks" in missing.json["badRequest"]["message"]
-    for networks in ("auto", "none", [{"uuid": str(uuid.uuid4())}]):
+    provider = client.application.extensions["cellar"]["backends"].network.uuid
+    for networks in ("auto", "none", [{"uuid": provider}]):
         assert _boot(client, catalog, "2.37", networks=networks).status_code == 202
     assert _boot(client, catalog, "2.37", networks=[{"uuid": "nope"}]).status_code == 400
-    tagged = [{"uuid": str(uuid.uuid4()), "tag": "nic1"}]
+    # A well-formed uuid of a network Cellar does not have is 400 too, as in Nova.
+    unknown = _boot(client, catalog, "2.37", networks=[{"uuid": str(uuid.uuid4())}])
+    assert unknown.status_code == 400
+    assert "could not be found" in unknown.json["badRequest"]["message"]
+    tagged = [{"uuid": provider, "tag": "nic1"}]
     assert _boot(client, catalog, "2.37", networks=tagged).status_code == 400
     assert _boot(client, catalog, "2.42", networks=tagged).status_code == 202
 

@@ -41,20 +41,20 @@ def test_negotiated_version_is_echoed(client, headers):
 def test_latest_is_the_maximum(client):
     reply = client.get("/v2.1/flavors", headers={**ALICE,
                                                  "OpenStack-API-Version": "compute latest"})
-    assert reply.headers["OpenStack-API-Version"] == "compute 2.51"
-    assert reply.headers["X-OpenStack-Nova-API-Version"] == "2.51"
+    assert reply.headers["OpenStack-API-Version"] == "compute 2.100"
+    assert reply.headers["X-OpenStack-Nova-API-Version"] == "2.100"
     assert "OpenStack-API-Version" in reply.headers["Vary"]
 
 
 @pytest.mark.parametrize("headers", [
-    {"OpenStack-API-Version": "compute 2.52"}, {"OpenStack-API-Version": "compute 3.0"},
-    {"X-OpenStack-Nova-API-Version": "2.99"}, {"OpenStack-API-Version": "compute 2.0"},
+    {"OpenStack-API-Version": "compute 2.101"}, {"OpenStack-API-Version": "compute 3.0"},
+    {"X-OpenStack-Nova-API-Version": "2.199"}, {"OpenStack-API-Version": "compute 2.0"},
 ])
 def test_out_of_range_version_is_406(client, headers):
     reply = client.get("/v2.1/flavors", headers={**ALICE, **headers})
     assert reply.status_code == 406
     assert reply.json["computeFault"]["code"] == 406
-    assert "Minimum is 2.1 and maximum is 2.51" in reply.json["computeFault"]["message"]
+    assert "Minimum is 2.1 and maximum is 2.100" in reply.json["computeFault"]["message"]
 
 
 @pytest.mark.parametrize("value", ["compute two", "compute 2", "compute 2.x", "compute .1"])

@@ -68,9 +68,27 @@ def test_server_detail_with_fault_and_without_image():
 
 
 def test_unknown_server_is_minimal_in_every_view():
-    unknown = records.UnknownServer("u-9")
-    for view in (server_view.summary(unknown, BASE), server_view.detail(unknown, BASE)):
-        assert set(view) == {"id", "status", "links"} and view["status"] == "UNKNOWN"
+    created = datetime.datetime(2024, 1, 1)
+    unknown = records.UnknownServer("u-9", project_id="p", user_id="u", created_at=created)
+    summary = server_view.summary(unknown, BASE)
+    assert set(summary) == {"id", "status", "links"} and summary["status"] == "UNKNOWN"
+    listed = server_view.detail(unknown, BASE, version=(2, 69))
+    assert set(listed) == {"id", "status", "links", "tenant_id", "created"}
+    assert listed["tenant_id"] == "p" and listed["created"] == "2024-01-01T00:00:00Z"
+
+
+def test_unknown_server_shown_alone_adds_its_request_spec():
+    shown = records.UnknownServer("u-9", project_id="p", user_id=None,
+                                  created_at=datetime.datetime(2024, 1, 1),
+                                  flavor={"id": "1", "name": "tiny", "vcpus": 1, "ram": 64,
+                                          "disk": 1}, image_ref="img-1")
+    view = server_view.detail(shown, BASE, version=(2, 69))
+    assert set(view) == {"id", "status", "links", "tenant_id", "created", "image", "flavor",
+                         "OS-EXT-AZ:availability_zone", "OS-EXT-STS:power_state", "user_id"}
+    assert view["flavor"]["original_name"] == "tiny" and view["image"]["id"] == "img-1"
+    assert view["user_id"] == "UNKNOWN" and view["OS-EXT-AZ:availability_zone"] == "UNKNOWN"
+    assert server_view.detail(shown, BASE, version=(2, 71),
+                              server_groups=["g"])["server_groups"] == ["g"]
 
 
 def test_next_link_keeps_the_query_and_replaces_the_marker():

@@ -58,9 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also unmap its hosts")
     delete.set_defaults(func=delete_cell)
 
-    cell0 = cell.add_parser("create-cell0", help="create cell0 (db sync does it too)")
+    cell0 = cell.add_parser("create-cell0", help="create cell0 (db sync does it too); "
+                                                 "to move it later: cell update cell0 "
+                                                 "--database-url URL")
     cell0.add_argument("--database-url",
-                       help="cell0's database (default: the API database name + _cell0)")
+                       help="cell0's database (default: the API database name + _cell0); "
+                            "refused if cell0 exists at another URL")
     cell0.set_defaults(func=create_cell0)
 
     migration.register(cell)
@@ -132,6 +135,8 @@ def update_cell(conf, args: argparse.Namespace) -> int:
     if not values:
         raise errors.ManageError("nothing to update: give --name, --database-url or "
                                  "--queue-url")
+    if cell.is_cell0 and args.name and args.name != cell.name:
+        raise errors.ManageError("cell0 keeps its name; only its --database-url can change")
     if args.database_url:
         _check_url(args.database_url)
         database.upgrade("cell", args.database_url)
@@ -179,6 +184,19 @@ def delete_cell(conf, args: argparse.Namespace) -> int:
 
 
 def create_cell0(conf, args: argparse.Namespace) -> int:
-    """Create cell0 if it does not exist."""
-    database.ensure_cell0(database.require_api_database(conf), args.database_url)
+    """Create cell0 if it does not exist; sync it if it does at the same place."""
+    api_url = database.require_api_database(conf)
+    if args.database_url:
+        _check_url(args.database_url)
+    existing = next((c for c in api_cells.list_all(api_url) if c.is_cell0), None)
+    if existing is None:
+        database.ensure_cell0(api_url, args.database_url)
+        return 0
+    where = _row(existing)["database"]
+    if args.database_url and args.database_url != existing.database_connection:
+        raise errors.ManageError(
+            f"cell0 exists already at {where}; to move it to another database: "
+            "cellar-manage cell update cell0 --database-url URL")
+    database.upgrade("cell", existing.database_connection)
+    print(f"cell0 exists already at {where}; its database is synced")
     return 0

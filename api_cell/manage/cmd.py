@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from api_cell.manage import EXIT_UNREACHABLE, cells, database, errors, hosts
+from api_cell.manage import EXIT_UNREACHABLE, cells, database, errors, hosts, instances, status
 from common import config
 
 
@@ -19,7 +19,7 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--config-file", action="append", default=[],
                       help="configuration file (may be given more than once)")
     subparsers = root.add_subparsers(dest="command", required=True)
-    for module in (database, cells, hosts):
+    for module in (database, cells, hosts, instances, status):
         module.register(subparsers)
     return root
 

@@ -6,7 +6,7 @@ import argparse
 
 import sqlalchemy as sa
 
-from api_cell.manage import errors
+from api_cell.manage import errors, output
 from db import errors as db_errors
 from db import migrate
 from db.api import cells as api_cells
@@ -20,12 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         dest="action", required=True)
     sync = db.add_parser("sync", help="upgrade the API, placement and every cell database; "
                                       "create cell0 on the first run")
-    sync.add_argument("--only", choices=SYNC_TARGETS, default="all",
+    sync.add_argument("--only", choices=SYNC_TARGETS,
                       help="sync only this schema (placement alone needs only "
                            "[placement_database] connection)")
-    sync.add_argument("--cell", help="with --only cells: sync only the named cell")
+    sync.add_argument("--cell", help="sync only the named cell's database (name or uuid; "
+                                     "implies --only cells)")
     sync.set_defaults(func=sync_all)
-    version = db.add_parser("version", help="print the revision of every database")
+    version = db.add_parser("version", help="print the current and newest revision of "
+                                            "every database")
+    version.add_argument("--json", action="store_true", help="print JSON")
     version.set_defaults(func=show_versions)
 
 
@@ -38,39 +41,64 @@ def upgrade(schema: str, url: str) -> None:
 
 
 def sync_all(conf, args: argparse.Namespace) -> int:
-    """Upgrade the schemas ``args.only`` names."""
-    if args.only in ("all", "placement"):
+    """Upgrade the schemas ``args.only`` names (only the named cell with ``--cell``)."""
+    if args.cell and args.only not in (None, "cells"):
+        raise errors.ManageError("--cell syncs one cell database; it cannot go with "
+                                 f"--only {args.only}")
+    if args.cell:
+        return _sync_one_cell(require_api_database(conf), args.cell)
+    only = args.only or "all"
+    if only in ("all", "placement"):
         if not conf.placement_database.connection:
             raise errors.ManageError("[placement_database] connection is not set")
         upgrade("placement", conf.placement_database.connection)
         print("placement database synced")
-    if args.only == "placement":
+    if only == "placement":
         return 0
     api_url = require_api_database(conf)
-    if args.only in ("all", "api"):
+    if only in ("all", "api"):
         upgrade("api", api_url)
         print("API database synced")
         ensure_cell0(api_url)
-    if args.only in ("all", "cells"):
+    if only in ("all", "cells"):
         for cell in api_cells.list_all(api_url):
-            if args.cell and args.cell not in (cell.name, cell.uuid):
-                continue
             upgrade("cell", cell.database_connection)
             print(f"cell {cell.name} database synced")
     return 0
 
 
-def show_versions(conf, args: argparse.Namespace) -> int:
-    """Print each database's revision next to the newest one."""
-    rows = [("placement", conf.placement_database.connection, "placement")]
-    api_url = require_api_database(conf)
-    rows.append(("api", api_url, "api"))
-    rows += [(f"cell {c.name}", c.database_connection, "cell")
-             for c in api_cells.list_all(api_url)]
-    for label, url, schema in rows:
-        if url:
-            print(f"{label}: {_revision(url)} (newest {migrate.head_revision(schema)})")
+def _sync_one_cell(api_url: str, name_or_uuid: str) -> int:
+    try:
+        cell = api_cells.get(api_url, name_or_uuid)
+    except db_errors.NotFound as error:
+        raise errors.ManageError(str(error)) from error
+    upgrade("cell", cell.database_connection)
+    print(f"cell {cell.name} database synced")
     return 0
+
+
+def show_versions(conf, args: argparse.Namespace) -> int:
+    """Print each database's revision next to its schema's newest one."""
+    rows = []
+    for label, url, schema in _databases(conf):
+        current = _revision(url)
+        head = migrate.head_revision(schema)
+        rows.append({"database": label, "schema": schema, "current": current, "head": head,
+                     "at_head": current == head})
+    output.emit(rows, ["database", "schema", "current", "head", "at_head"], args.json)
+    return 0
+
+
+def _databases(conf) -> list[tuple[str, str, str]]:
+    """(label, url, schema) of every configured or mapped database."""
+    found = []
+    if conf.placement_database.connection:
+        found.append(("placement", conf.placement_database.connection, "placement"))
+    api_url = require_api_database(conf)
+    found.append(("api", api_url, "api"))
+    found += [(f"cell {c.name}", c.database_connection, "cell")
+              for c in api_cells.list_all(api_url)]
+    return found
 
 
 def _revision(url: str) -> str:

@@ -34,6 +34,7 @@ from compute_agent.virt.libvirt import LibvirtDriver
 from db import errors
 from db.api import cells as api_cells
 from db.api import instances as api_instances
+from db.api import quotas as db_quotas
 from db.cell import instances as cell_instances
 from db.cell.models import InstanceAction, InstanceFault
 from db.engine import session_for
@@ -86,6 +87,9 @@ class World:
         self.scheduler = Scheduler(self.placement, self.redis, prefix, self.cache)
         self.builder = Builder(api_db, self.cache, self.scheduler, self.placement, redis_url,
                                prefix)
+        # Builds are written here, past the API's quota check; the superconductor's
+        # recheck would hold "proj" to the default of 10 instances.
+        db_quotas.set_limits(api_db, "proj", {"instances": -1})
         self.mover = CellMover(api_db, self.cache, self.scheduler, self.placement,
                                redis_url, prefix, receive_timeout=20.0, poll_interval=0.05)
         self.stop = threading.Event()
@@ -121,7 +125,9 @@ class World:
         self.agents[host] = agent
         return agent
 
-    def start_superconductors(self, count: int = 3, reclaim_idle: float = 1.5,
+    # Long enough that a build slowed by a loaded machine (CI runs two test workers on
+    # two cores) is not handed to a second worker while the first still runs it.
+    def start_superconductors(self, count: int = 3, reclaim_idle: float = 4.0,
                               handle: Callable[[tasks.Task], None] | None = None) -> None:
         handle = handle or superconductor.make_handler(self.builder, self.mover)
         for index in range(count):
@@ -163,8 +169,9 @@ class World:
                 stream.add("build", {"instance_uuid": instance_uuid}, f"req-{instance_uuid}")
                 uuids.append(instance_uuid)
             url = self.cells[cell_name].database_connection
-            wait_for(lambda: all(r.vm_state == states.ACTIVE for r in
-                                 cell_instances.get_many(url, uuids).values())
+            # ACTIVE with no task left: the conductor clears task_state last.
+            wait_for(lambda: all(r.vm_state == states.ACTIVE and r.task_state is None
+                                 for r in cell_instances.get_many(url, uuids).values())
                      and len(cell_instances.get_many(url, uuids)) == count,
                      what=f"{count} server(s) ACTIVE in {cell_name}")
         finally:

@@ -24,7 +24,7 @@ import requests
 from api_cell.manage import cmd as manage
 from common import service
 from db.api import cells as api_cells
-from deploy import seed
+from deploy import clouds, seed
 from deploy.supervisor import Supervisor
 
 LOG = logging.getLogger("cellar-aio")
@@ -45,6 +45,7 @@ class Layout:
     conductor_ports: dict[str, int]
     database_url_template: str
     redis_url: str
+    image_port: int = 9292
 
     def database_url(self, name: str) -> str:
         return self.database_url_template.format(name=name, state_dir=self.state_dir)
@@ -64,6 +65,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="where databases, logs and configuration go")
     parser.add_argument("--api-port", type=int, default=8774, help="compute API port")
     parser.add_argument("--placement-port", type=int, default=8778, help="placement port")
+    parser.add_argument("--image-port", type=int, default=9292, help="image service port")
     parser.add_argument("--database-url-template",
                         default="sqlite:///{state_dir}/{name}.db",
                         help="database URL with {name} (api, placement, cell0, cell1, ...); "
@@ -133,7 +135,8 @@ def check_ports_free(*ports: int) -> None:
             except OSError as error:
                 raise SystemExit(f"cellar-aio: port {port} on 127.0.0.1 is in use "
                                  f"({error.strerror}); stop what holds it or choose "
-                                 "another with --api-port/--placement-port") from error
+                                 "another with --api-port/--placement-port/"
+                                 "--image-port") from error
 
 
 def write_config(layout: Layout, key_prefix: str, debug: bool, compute: dict) -> None:
@@ -147,6 +150,7 @@ def write_config(layout: Layout, key_prefix: str, debug: bool, compute: dict) ->
     config["api"] = {"auth_strategy": "noauth2"}
     config["compute_api"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.api_port)}
     config["placement"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.placement_port)}
+    config["image"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.image_port)}
     config["compute"] = compute
     with open(layout.config_file, "w") as handle:
         config.write(handle)
@@ -186,6 +190,7 @@ def start_services(layout: Layout, supervisor: Supervisor) -> None:
     conf = ["--config-file", str(layout.config_file)]
     supervisor.start("placement", [str(BIN / "cellar-placement"), *conf])
     supervisor.start("api", [str(BIN / "cellar-api"), *conf])
+    supervisor.start("image", [str(BIN / "cellar-image"), *conf])
     supervisor.start("superconductor", [str(BIN / "cellar-superconductor"), *conf])
     for cell in layout.cells:
         override = write_override(layout, f"conductor-{cell}", {
@@ -204,7 +209,8 @@ def start_agents(layout: Layout, supervisor: Supervisor, cell: str, conf: list[s
     """The cellar-compute processes of one cell, ``hosts_per_agent`` hosts each."""
     override = write_override(layout, f"compute-{cell}", {
         "compute": {"conductor_address": f"127.0.0.1:{layout.conductor_ports[cell]}",
-                    "grpc_host": "127.0.0.1", "grpc_port": "0"}})
+                    "grpc_host": "127.0.0.1", "grpc_port": "0",
+                    "image_endpoint": f"http://127.0.0.1:{layout.image_port}"}})
     hosts = layout.hosts[cell]
     for first in range(0, len(hosts), layout.hosts_per_agent):
         group = hosts[first:first + layout.hosts_per_agent]
@@ -238,6 +244,7 @@ def wait_ready(layout: Layout, supervisor: Supervisor, timeout: float) -> None:
                              f"{layout.state_dir / 'logs'}")
         try:
             requests.get(f"http://127.0.0.1:{layout.api_port}/", timeout=2)
+            requests.get(f"http://127.0.0.1:{layout.image_port}/versions", timeout=2)
             providers = requests.get(
                 f"http://127.0.0.1:{layout.placement_port}/resource_providers",
                 params={"resources": "VCPU:1"}, headers=headers, timeout=2).json()
@@ -260,19 +267,25 @@ def start_private_redis(state_dir: pathlib.Path, supervisor: Supervisor) -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
-def banner(layout: Layout) -> str:
+def banner(layout: Layout, clouds_file: pathlib.Path) -> str:
     """What to tell the user once the cloud is up."""
     api = f"http://127.0.0.1:{layout.api_port}"
+    exports = clouds.exports(clouds_file)
     return f"""
 Cellar is ready: {len(layout.cells)} cells, {sum(map(len, layout.hosts.values()))} hosts.
   compute API   {api}/v2.1
   placement     http://127.0.0.1:{layout.placement_port}
+  image         http://127.0.0.1:{layout.image_port}
   logs          {layout.state_dir / 'logs'}
 Boot a server (noauth2: the token is user:project, or admin):
   curl -s -X POST {api}/v2.1/servers -H 'X-Auth-Token: demo:demo' \\
        -H 'Content-Type: application/json' \\
        -d '{{"server": {{"name": "vm1", "flavorRef": "1", "imageRef": "{seed.IMAGE['id']}"}}}}'
   curl -s {api}/v2.1/servers/detail -H 'X-Auth-Token: demo:demo'
+Or use the openstack client (OS_CLOUD=cellar-admin for the administrator):
+  {exports[0]}
+  {exports[1]}
+  openstack server list
 Stop with Ctrl-C.
 """
 
@@ -281,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the all-in-one cloud until Ctrl-C or SIGTERM."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s cellar-aio %(message)s")
-    check_ports_free(args.api_port, args.placement_port)
+    check_ports_free(args.api_port, args.placement_port, args.image_port)
     state_dir = pathlib.Path(args.state_dir).resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(state_dir / "logs")
@@ -296,15 +309,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             hosts_per_agent=args.hosts_per_agent, heartbeat_interval=args.heartbeat_interval,
             api_port=args.api_port, placement_port=args.placement_port,
             conductor_ports={c: free_port() for c in cells},
-            database_url_template=args.database_url_template, redis_url=redis_url)
+            database_url_template=args.database_url_template, redis_url=redis_url,
+            image_port=args.image_port)
         write_config(layout, args.key_prefix, args.debug,
                      libvirt_test_node(state_dir, args.host_size))
         prepare_databases(layout)
         start_services(layout, supervisor)
         hosts = args.cells * args.hosts_per_cell
         wait_ready(layout, supervisor, args.ready_timeout or 90.0 + 0.5 * hosts)
-        seed.seed(f"http://127.0.0.1:{layout.api_port}")
-        print(banner(layout), flush=True)
+        seed.seed(f"http://127.0.0.1:{layout.api_port}",
+                  f"http://127.0.0.1:{layout.image_port}")
+        clouds_file = clouds.write(state_dir, clouds.local_endpoints(
+            layout.api_port, layout.placement_port, layout.image_port))
+        print(banner(layout, clouds_file), flush=True)
         while not stop.wait(1.0):
             if supervisor.dead():
                 LOG.error("%s exited; stopping everything", ", ".join(supervisor.dead()))

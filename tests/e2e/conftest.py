@@ -48,11 +48,11 @@ class Cloud:
 def aio(tmp_path_factory) -> Iterator[Cloud]:
     """cellar-aio with 2 cells x 2 hosts on the embedded defaults, on free ports."""
     state_dir = tmp_path_factory.mktemp("aio")
-    api_port, placement_port = _free_port(), _free_port()
+    api_port, placement_port, image_port = _free_port(), _free_port(), _free_port()
     output = open(state_dir / "aio.out", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [str(AIO), "--state-dir", str(state_dir), "--api-port", str(api_port),
-         "--placement-port", str(placement_port)],
+         "--placement-port", str(placement_port), "--image-port", str(image_port)],
         stdout=output, stderr=subprocess.STDOUT, env=os.environ.copy())
     try:
         deadline = time.monotonic() + 120

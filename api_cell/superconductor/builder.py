@@ -70,8 +70,7 @@ class Builder:
             self._bury_in_cell0(build, request_id, str(error))
             return
         if not api_instances.place(self.api_url, instance_uuid, cell.id):
-            LOG.info("server %s was deleted while building; undoing", instance_uuid)
-            self._undo(instance_uuid, [cell])
+            self._not_placed(instance_uuid, cell)
             return
         self._hand_to_cell(cell, instance_uuid, request_id)
 
@@ -222,6 +221,28 @@ class Builder:
             cell = self.cells.by_id(mapping.cell_id)
             if not cell.is_cell0:
                 self._hand_to_cell(cell, instance_uuid, request_id)
+
+    def _not_placed(self, instance_uuid: str, cell: Cell) -> None:
+        """The build request was gone when this delivery went to place the instance.
+
+        Either the tenant deleted the server (undo all of it), or another delivery of
+        the same task, running at the same time, placed it first: then the row in
+        ``cell`` is the one that delivery created and handed to the cell (a create
+        finds the existing row), and the claim and addresses are the instance's.
+        Undoing them would destroy a server that is building or running.
+        """
+        try:
+            mapping = api_instances.get_mapping(self.api_url, instance_uuid)
+        except errors.NotFound:
+            mapping = None
+        if mapping is None or mapping.queued_for_delete:
+            LOG.info("server %s was deleted while building; undoing", instance_uuid)
+            self._undo(instance_uuid, [cell])
+            return
+        if mapping.cell_id != cell.id:
+            # Placed elsewhere by the other delivery: only this cell's row is ours.
+            self.health.call(cell, cell_instances.purge, instance_uuid)
+        LOG.info("server %s was placed by another delivery of its build", instance_uuid)
 
     def _undo(self, instance_uuid: str, cells: list[Cell]) -> None:
         """Leave nothing of a cancelled build: no claim, no address, no instance row."""

@@ -110,6 +110,36 @@ def test_redelivered_build_creates_nothing_twice(world):
     assert all(t["kind"] == "build" for t in world.cell_tasks(cell_name))
 
 
+def test_overlapping_deliveries_leave_the_server_that_one_of_them_placed(world):
+    """A redelivery that runs while the first delivery still does (the first was slow
+    past the reclaim time) finds the build request gone when it goes to place: it
+    must not undo the server the first delivery placed."""
+    instance_uuid = world.new_build()
+    place = api_instances.place
+    overlapped = []
+
+    def the_other_delivery_places_first(api_url, uuid_, cell_id):
+        if not overlapped:
+            overlapped.append(True)
+            # The second delivery runs the whole flow while this one is between its
+            # create and its place.
+            world.builder.build(instance_uuid, "req-1")
+        return place(api_url, uuid_, cell_id)
+
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(api_instances, "place", the_other_delivery_places_first)
+    try:
+        world.builder.build(instance_uuid, "req-1")
+    finally:
+        monkeypatch.undo()
+    [cell_name] = world.where(instance_uuid)
+    row = cell_instances.get(world.cells[cell_name].database_connection, instance_uuid)
+    assert (row.vm_state, row.task_state) == (states.BUILDING, states.SPAWNING)
+    assert list(world.placement.allocations(instance_uuid)["allocations"]) == [
+        world.nodes[cell_name]]
+    assert world.placement.project_usages("proj")["MEMORY_MB"] == 512
+
+
 def test_redelivery_after_claim_reuses_the_claim(world):
     instance_uuid = world.new_build()
     spec = api_instances.get_build(world.api_db, instance_uuid).spec

@@ -121,6 +121,24 @@ network_opts = [
                     "address of the subnet."),
 ]
 
+# What the noauth2 identity stub puts in the service catalog of the tokens it issues,
+# besides itself and the compute API (which it knows): the clients find every other
+# service there, and take a service missing from it for one the cloud does not run.
+catalog_opts = [
+    cfg.StrOpt("placement_endpoint",
+               help="Public URL of the placement service (for example "
+                    "http://127.0.0.1:8778), listed in the service catalog of the "
+                    "tokens the noauth2 identity stub (POST /identity/v3/auth/tokens) "
+                    "issues. Unset: no placement entry, and the clients find no "
+                    "placement. Unused with [api] auth_strategy = keystone, where "
+                    "Keystone's catalog lists the services."),
+    cfg.StrOpt("image_endpoint",
+               help="Public URL of the image service (for example "
+                    "http://127.0.0.1:9292), listed in the service catalog of the "
+                    "tokens the noauth2 identity stub issues. Unset: no image entry. "
+                    "Unused with [api] auth_strategy = keystone."),
+]
+
 
 def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
     """Register the global tier's options on ``conf``."""
@@ -132,6 +150,7 @@ def register_opts(conf: cfg.ConfigOpts = CONF) -> None:
     conf.register_opts(cell_health_opts, group="cell_health")
     conf.register_opts(image_opts, group="image")
     conf.register_opts(network_opts, group="network")
+    conf.register_opts(catalog_opts, group="catalog")
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
@@ -140,7 +159,8 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
             ("scheduler", scheduler_opts),
             ("superconductor", superconductor_opts), ("quota", quota_opts),
             ("cell_health", cell_health_opts),
-            ("image", image_opts), ("network", network_opts)]
+            ("image", image_opts), ("network", network_opts),
+            ("catalog", catalog_opts)]
 
 
 register_opts()

@@ -63,14 +63,37 @@ class NoAuth2:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         for key in _IDENTITY_HEADERS:
             environ.pop(key, None)
-        user_id, _sep, project_id = environ.get("HTTP_X_AUTH_TOKEN", "").strip().partition(":")
-        if user_id:
-            role = ADMIN_ROLE if user_id == NOAUTH2_ADMIN_USER else MEMBER_ROLE
+        caller = parse_noauth2_token(environ.get("HTTP_X_AUTH_TOKEN", ""))
+        if caller is not None:
+            user_id, project_id = caller
             environ["HTTP_X_USER_ID"] = user_id
-            environ["HTTP_X_PROJECT_ID"] = project_id or user_id
-            environ["HTTP_X_ROLES"] = ",".join((role, *_IMPLIED_ROLES[role]))
+            environ["HTTP_X_PROJECT_ID"] = project_id
+            environ["HTTP_X_ROLES"] = ",".join(noauth2_roles(user_id))
             environ["HTTP_X_IDENTITY_STATUS"] = CONFIRMED
         return self.app(environ, start_response)
+
+
+def parse_noauth2_token(token: str) -> tuple[str, str] | None:
+    """(user, project) a noauth2 token names, or None for a token naming no user.
+
+    ``user:project`` as it reads; ``user`` alone is in the project of the same name.
+    """
+    user_id, _sep, project_id = token.strip().partition(":")
+    if not user_id:
+        return None
+    return user_id, project_id or user_id
+
+
+def noauth2_token(user_id: str, project_id: str) -> str:
+    """The noauth2 token ``parse_noauth2_token`` reads back as (user_id, project_id)."""
+    return f"{user_id}:{project_id}"
+
+
+def noauth2_roles(user_id: str) -> tuple[str, ...]:
+    """The roles noauth2 gives ``user_id``: admin (and what it implies) for the
+    administrator, member and reader for anybody else."""
+    role = ADMIN_ROLE if user_id == NOAUTH2_ADMIN_USER else MEMBER_ROLE
+    return (role, *_IMPLIED_ROLES[role])
 
 
 def keystone_middleware(app: Callable, conf: cfg.ConfigOpts) -> Callable:

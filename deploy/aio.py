@@ -151,6 +151,12 @@ def write_config(layout: Layout, key_prefix: str, debug: bool, compute: dict) ->
     config["compute_api"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.api_port)}
     config["placement"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.placement_port)}
     config["image"] = {"bind_host": "127.0.0.1", "bind_port": str(layout.image_port)}
+    # The catalog of the identity stub's tokens, where the clients of clouds.yaml
+    # find placement and the image service.
+    endpoints = clouds.local_endpoints(layout.api_port, layout.placement_port,
+                                       layout.image_port)
+    config["catalog"] = {"placement_endpoint": endpoints.placement,
+                         "image_endpoint": endpoints.image or ""}
     config["compute"] = compute
     with open(layout.config_file, "w") as handle:
         config.write(handle)

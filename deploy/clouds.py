@@ -1,11 +1,12 @@
 """The ``clouds.yaml`` cellar-aio writes, so the OpenStack clients work without a Keystone.
 
-keystoneauth's ``admin_token`` plugin sends a fixed token and asks no identity service
-for a catalog; with noauth2 that token (``user:project`` or ``admin``) is all the API
-needs. The plugin would send every request to its one endpoint, so each service gets
-its own ``<service>_endpoint_override``. openstackclient still builds an identity v3
-client for some commands (``server list``) and looks projects up by name
-(``quota show demo``): the compute API's noauth2 identity stub answers those.
+Each cloud is an ordinary keystoneauth ``password`` cloud whose ``auth_url`` is the
+compute API's noauth2 identity stub (``/identity/v3``). Logging in there gives a
+noauth2 token (``user:project``) and a service catalog listing the identity stub,
+compute, placement and image: the clients find every endpoint in it, as in a cloud
+with a real Keystone, and take the services missing from it (volume, network) for
+ones the cloud does not run, instead of failing on them. noauth2 checks no password;
+the file holds one anyway because the plugin needs one.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import yaml
 FILE_NAME = "clouds.yaml"
 MEMBER_CLOUD = "cellar"
 ADMIN_CLOUD = "cellar-admin"
-MEMBER_TOKEN = "demo:demo"
-ADMIN_TOKEN = "admin"
+# (user, project) of each cloud; user ``admin`` is noauth2's administrator.
+MEMBER = ("demo", "demo")
+ADMIN = ("admin", "admin")
+DOMAIN = "Default"
 REGION = "RegionOne"
 
 
@@ -42,34 +45,31 @@ def local_endpoints(api_port: int, placement_port: int,
                      image=f"http://127.0.0.1:{image_port}" if image_port else None)
 
 
-def cloud(endpoints: Endpoints, token: str) -> dict[str, object]:
-    """One ``clouds:`` entry that authenticates with ``token`` and needs no catalog."""
-    entry: dict[str, object] = {
-        "auth_type": "admin_token",
-        "auth": {"endpoint": endpoints.compute, "token": token},
+def cloud(endpoints: Endpoints, user: str, project: str) -> dict[str, object]:
+    """One ``clouds:`` entry: ``user`` logs in to ``project`` at the identity stub."""
+    return {
+        "auth_type": "password",
+        "auth": {"auth_url": endpoints.identity, "username": user,
+                 # noauth2 checks none; the user's name is as good as any.
+                 "password": user, "project_name": project,
+                 "user_domain_name": DOMAIN, "project_domain_name": DOMAIN},
         "region_name": REGION,
         "interface": "public",
-        # Named, so the clients skip discovering the version and build a v3 client.
+        # Named, so the clients build v3 identity clients without asking.
         "identity_api_version": "3",
-        "identity_endpoint_override": endpoints.identity,
-        "compute_endpoint_override": endpoints.compute,
-        "placement_endpoint_override": endpoints.placement,
     }
-    if endpoints.image:
-        entry["image_endpoint_override"] = endpoints.image
-    return entry
 
 
 def clouds(endpoints: Endpoints) -> dict[str, dict[str, dict[str, object]]]:
     """The whole file: a member of project ``demo`` and an administrator."""
-    return {"clouds": {MEMBER_CLOUD: cloud(endpoints, MEMBER_TOKEN),
-                       ADMIN_CLOUD: cloud(endpoints, ADMIN_TOKEN)}}
+    return {"clouds": {MEMBER_CLOUD: cloud(endpoints, *MEMBER),
+                       ADMIN_CLOUD: cloud(endpoints, *ADMIN)}}
 
 
 def write(state_dir: pathlib.Path, endpoints: Endpoints) -> pathlib.Path:
     """Write ``clouds.yaml`` into ``state_dir``, readable by its owner only; its path."""
     path = state_dir / FILE_NAME
-    # The tokens are this cloud's credentials: never let the file be readable by others.
+    # Credentials, even if noauth2 ignores them: never readable by others.
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(yaml.safe_dump(clouds(endpoints), sort_keys=False))

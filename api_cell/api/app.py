@@ -10,7 +10,7 @@ from oslo_config import cfg
 from werkzeug import exceptions as http_exceptions
 
 from api_cell import cell_health
-from api_cell import conf as _api_conf  # noqa: F401  (registers [compute_api])
+from api_cell import conf as _api_conf  # noqa: F401  (registers [compute_api], [catalog])
 from api_cell.api import (
     context,
     errors,
@@ -49,6 +49,9 @@ def create_app(conf: cfg.ConfigOpts = CONF) -> flask.Flask:
         "authorizer": Authorizer(conf),
         "public_endpoint": conf.compute_api.public_endpoint,
         "auth_strategy": conf.api.auth_strategy,
+        # The catalog of the noauth2 identity stub's tokens (handlers/identity.py).
+        "service_endpoints": {"placement": conf.catalog.placement_endpoint,
+                              "image": conf.catalog.image_endpoint},
         # The generator reads the route table, so the table's handler cannot import it.
         "openapi": openapi.document,
     }

@@ -24,6 +24,7 @@ from api_cell.api.handlers import server_actions, versions
 from api_cell.api.schemas import aggregates as aggregate_schemas
 from api_cell.api.schemas import flavors as flavor_schemas
 from api_cell.api.schemas import hosts as host_schemas
+from api_cell.api.schemas import identity as identity_schemas
 from api_cell.api.schemas import images as image_schemas
 from api_cell.api.schemas import keypairs as keypair_schemas
 from api_cell.api.schemas import quotas as quota_schemas
@@ -60,6 +61,7 @@ def _server_action(version: tuple[int, int]) -> dict[str, Any]:
 # The request body of each route that takes one, by endpoint; the handlers validate
 # with these same schemas.
 BODIES: dict[str, BodySchema] = {
+    "POST /identity/v3/auth/tokens": _fixed(identity_schemas.AUTH),
     f"POST {V}/flavors": flavor_schemas.create,
     f"PUT {V}/flavors/<flavor_id>": _fixed(flavor_schemas.UPDATE),
     f"POST {V}/flavors/<flavor_id>/action":

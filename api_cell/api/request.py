@@ -58,6 +58,17 @@ def base_url() -> str:
     return configured or flask.request.host_url
 
 
+def service_endpoints() -> dict[str, str | None]:
+    """The services the noauth2 identity stub lists besides itself and this API
+    (``[catalog]``): service type -> public URL, None where unset."""
+    return dict(flask.current_app.extensions[EXTENSION]["service_endpoints"])
+
+
+def header(name: str) -> str | None:
+    """A request header, or None."""
+    return flask.request.headers.get(name)
+
+
 def body(schema: dict[str, Any], key: str, int_fields: Iterable[str] = ()) -> dict[str, Any]:
     """The validated JSON body's ``key`` object (integer-looking strings made integers)."""
     document = validation.load_json(flask.request.get_data())

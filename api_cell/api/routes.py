@@ -70,6 +70,9 @@ ROUTES: list[Route] = [
     Route("GET", "/openapi.json", openapi.show, public=True),
     # The noauth2 identity stub (handlers/identity.py), for the OpenStack clients.
     Route("GET", "/identity/v3", identity.version, public=True),
+    # Logging in needs no token; validating one does, as in Keystone.
+    Route("POST", "/identity/v3/auth/tokens", identity.token_create, public=True),
+    Route("GET", "/identity/v3/auth/tokens", identity.token_show),
     Route("GET", "/identity/v3/projects", identity.project_index),
     Route("GET", "/identity/v3/projects/<project_id>", identity.project_show),
 

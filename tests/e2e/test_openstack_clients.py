@@ -1,7 +1,9 @@
 """python-openstackclient, openstacksdk and python-novaclient against a real cellar-aio.
 
 The clients find the cloud only through what cellar-aio prints: the two exports of
-its banner, naming the clouds.yaml it wrote. Nothing else is configured.
+its banner, naming the clouds.yaml it wrote. Nothing else is configured: the clients
+log in at the compute API's noauth2 identity stub and find every endpoint in the
+catalog of the token it gives.
 """
 
 from __future__ import annotations
@@ -155,11 +157,16 @@ def test_openstack_cli_runs_a_project_across_two_cells(osc, tmp_path):
         h["Hypervisor Hostname"] for h in hypervisors)
     assert {(s["Binary"], s["Status"], s["State"]) for s in services} == {
         ("cellar-compute", "enabled", "up")}
-    assert osc.json("availability", "zone", "list", "--compute") == [
+    # No --compute: the token's catalog tells the client there is no volume or
+    # network service to ask about.
+    assert osc.json("availability", "zone", "list") == [
         {"Zone Name": "nova", "Zone Status": "available"}]
 
-    quota = {q["Resource"]: q["Limit"] for q in osc.json("quota", "show", "--compute", "demo")}
-    assert (quota["instances"], quota["cores"], quota["ram"]) == (10, 20, 51200)
+    # One's own project (from the token), and another project for the admin.
+    for quota_rows in (osc.json("quota", "show"),
+                       osc.json("quota", "show", "demo", admin=True)):
+        quota = {q["Resource"]: q["Limit"] for q in quota_rows}
+        assert (quota["instances"], quota["cores"], quota["ram"]) == (10, 20, 51200)
     limits = {item["Name"]: item["Value"]
               for item in osc.json("limits", "show", "--absolute")}
     assert (limits["total_instances_used"], limits["total_ram_used"]) == (4, 4 * 256)
@@ -210,8 +217,8 @@ def test_openstacksdk_boots_lists_and_deletes(client_env, osc):
 
 def test_novaclient_lists_with_the_clouds_yaml_session(client_env, osc, aio):
     region = openstack.config.get_cloud_region(cloud="cellar")
-    nova = nova_client.Client("2.1", session=region.get_session(),
-                              endpoint_override=region.get_endpoint("compute"))
+    # No endpoint given: the session's token carries the catalog that names it.
+    nova = nova_client.Client("2.1", session=region.get_session())
     assert {"m1.tiny", "m1.small", "m1.medium"} <= {f.name for f in nova.flavors.list()}
     booted = aio.compute("POST", "/servers", json={"server": {
         "name": "nova-1", "flavorRef": "1", "imageRef": IMAGE_ID}})

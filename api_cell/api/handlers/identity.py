@@ -1,6 +1,9 @@
-"""A read-only identity v3 stub for noauth2 clouds, so the OpenStack clients need no Keystone.
+"""An identity v3 stub for noauth2 clouds, so the OpenStack clients need no Keystone.
 
-openstackclient builds an identity v3 client for commands that never need one
+Clients log in with a password (``POST /auth/tokens``) and get a noauth2 token and a
+service catalog: the catalog is how openstackclient tells which services the cloud
+runs, and skips the others (no volume or network quotas in ``quota show``).
+openstackclient also builds an identity v3 client for commands that never need one
 (``server list`` discovers it up front) and looks projects up by name
 (``quota show demo``). Under noauth2 a project is only the name a token carries, so
 the stub answers the version document and project lookups by that rule. With
@@ -10,14 +13,42 @@ the stub answers the version document and project lookups by that rule. With
 from __future__ import annotations
 
 from api_cell.api import errors, policies, request
+from api_cell.api.domain import tokens
+from api_cell.api.schemas import identity as schemas
 from api_cell.api.views import identity as view
 from common import auth
+
+SUBJECT_TOKEN_HEADER = "X-Subject-Token"
 
 
 def version() -> dict:
     """GET /identity/v3"""
     _only_without_keystone()
     return view.version(request.base_url())
+
+
+def token_create() -> tuple[dict, int, dict[str, str]]:
+    """POST /identity/v3/auth/tokens: log in (password or token method), get a token.
+
+    noauth2 checks no password: any password logs in as the user named, and user
+    ``admin`` is an administrator. The token is ``user:project`` (X-Subject-Token).
+    """
+    _only_without_keystone()
+    issued = tokens.issue(request.body(schemas.AUTH, "auth"))
+    return ({"token": view.token(issued, _catalog())}, 201,
+            {SUBJECT_TOKEN_HEADER: issued.id})
+
+
+def token_show() -> tuple[dict, int, dict[str, str]]:
+    """GET /identity/v3/auth/tokens: the token of X-Subject-Token (404 if unreadable)."""
+    _only_without_keystone()
+    issued = tokens.validate(request.header(SUBJECT_TOKEN_HEADER))
+    return ({"token": view.token(issued, _catalog())}, 200,
+            {SUBJECT_TOKEN_HEADER: issued.id})
+
+
+def _catalog() -> list[dict]:
+    return view.catalog(request.base_url(), request.service_endpoints())
 
 
 def project_show(project_id: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import stat
 
 import openstack.config
@@ -27,13 +28,17 @@ def test_local_endpoints_name_each_service():
     assert found.image == "http://127.0.0.1:19292"
 
 
-def test_member_and_admin_clouds_carry_their_tokens(tmp_path):
-    path = clouds.write(tmp_path, endpoints())
-    document = yaml.safe_load(path.read_text())["clouds"]
-    assert set(document) == {"cellar", "cellar-admin"}
-    assert document["cellar"]["auth"]["token"] == "demo:demo"
-    assert document["cellar-admin"]["auth"]["token"] == "admin"
-    assert document["cellar"]["auth_type"] == "admin_token"
+@pytest.mark.parametrize(("name", "user"), [("cellar", "demo"), ("cellar-admin", "admin")])
+def test_each_cloud_logs_its_user_in_to_its_project_at_the_identity_stub(tmp_path, name,
+                                                                        user):
+    path = clouds.write(tmp_path, endpoints(19292))
+    entry = yaml.safe_load(path.read_text())["clouds"][name]
+    assert entry == {
+        "auth_type": "password",
+        "auth": {"auth_url": "http://127.0.0.1:18774/identity/v3", "username": user,
+                 "password": user, "project_name": user,
+                 "user_domain_name": "Default", "project_domain_name": "Default"},
+        "region_name": "RegionOne", "interface": "public", "identity_api_version": "3"}
 
 
 def test_file_is_private_even_when_it_existed(tmp_path):
@@ -44,25 +49,32 @@ def test_file_is_private_even_when_it_existed(tmp_path):
     assert "old" not in path.read_text()
 
 
-def test_no_image_endpoint_without_an_image_service(tmp_path):
-    document = clouds.clouds(endpoints())
-    assert "image_endpoint_override" not in document["clouds"]["cellar"]
-    with_image = clouds.clouds(endpoints(19292))
-    assert with_image["clouds"]["cellar"]["image_endpoint_override"] == "http://127.0.0.1:19292"
+def test_no_endpoint_overrides_the_catalog_gives_them(tmp_path):
+    for entry in clouds.clouds(endpoints(19292))["clouds"].values():
+        assert not [key for key in entry if key.endswith("endpoint_override")]
 
 
 @pytest.mark.filterwarnings(SDK_INFLUXDB_WARNING)
-def test_openstacksdk_reads_an_endpoint_per_service_and_the_token(tmp_path):
+def test_openstacksdk_reads_a_v3_password_login(tmp_path):
     path = clouds.write(tmp_path, endpoints(19292))
     config = openstack.config.OpenStackConfig(config_files=[str(path)], vendor_files=[])
-    region = config.get_one(cloud="cellar")
-    assert region.get_endpoint("compute") == "http://127.0.0.1:18774/v2.1"
-    assert region.get_endpoint("placement") == "http://127.0.0.1:18778"
-    assert region.get_endpoint("image") == "http://127.0.0.1:19292"
-    assert region.get_endpoint("identity") == "http://127.0.0.1:18774/identity/v3"
+    region = config.get_one(cloud="cellar-admin")
+    plugin = region.get_auth()
+    assert type(plugin).__name__ == "Password"
+    assert plugin.auth_url == "http://127.0.0.1:18774/identity/v3"
+    assert (plugin._username, plugin._project_name) == ("admin", "admin")
     assert region.get_api_version("identity") == "3"
-    assert region.get_auth().get_token(None) == "demo:demo"
     assert region.get_region_name() == "RegionOne"
+    assert region.get_interface() == "public"
+
+
+def test_aio_lists_placement_and_image_in_the_identity_stubs_catalog(tmp_path):
+    layout = _layout(tmp_path)
+    aio.write_config(layout, "k", False, {})
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(layout.config_file)
+    assert (config["catalog"]["placement_endpoint"], config["catalog"]["image_endpoint"]) == (
+        "http://127.0.0.1:18778", "http://127.0.0.1:9292")
 
 
 def test_exports_point_at_the_file_and_the_member_cloud(tmp_path):
@@ -70,12 +82,16 @@ def test_exports_point_at_the_file_and_the_member_cloud(tmp_path):
         f"export OS_CLIENT_CONFIG_FILE={tmp_path / 'clouds.yaml'}", "export OS_CLOUD=cellar"]
 
 
+def _layout(tmp_path) -> aio.Layout:
+    return aio.Layout(state_dir=tmp_path, cells=["cell1"], hosts={"cell1": ["h1"]},
+                      hosts_per_agent=1, heartbeat_interval=2.0, api_port=18774,
+                      placement_port=18778, conductor_ports={"cell1": 1},
+                      database_url_template="sqlite:///{state_dir}/{name}.db",
+                      redis_url="redis://127.0.0.1:1/0")
+
+
 def test_the_ready_banner_prints_the_exports(tmp_path):
-    layout = aio.Layout(state_dir=tmp_path, cells=["cell1"], hosts={"cell1": ["h1"]},
-                        hosts_per_agent=1, heartbeat_interval=2.0, api_port=18774,
-                        placement_port=18778, conductor_ports={"cell1": 1},
-                        database_url_template="sqlite:///{state_dir}/{name}.db",
-                        redis_url="redis://127.0.0.1:1/0")
+    layout = _layout(tmp_path)
     path = clouds.write(tmp_path, endpoints())
     lines = [line.strip() for line in aio.banner(layout, path).splitlines()]
     assert all(export in lines for export in clouds.exports(path))

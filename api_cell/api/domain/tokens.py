@@ -69,11 +69,19 @@ def issue(fields: dict[str, Any]) -> Token:
 
 def validate(subject_token: str | None) -> Token:
     """The token ``subject_token`` is; NotFound if noauth2 cannot read it."""
-    caller = auth.parse_noauth2_token(subject_token or "")
-    if caller is None or not all(_NAME.fullmatch(part) for part in caller):
+    caller = _read(subject_token or "")
+    if caller is None:
         raise errors.NotFound("Could not find token.")
     # What methods made it is not written in a noauth2 token.
     return _token(*caller, (schemas.TOKEN,))
+
+
+def _read(token: str) -> tuple[str, str] | None:
+    """(user, project) of a noauth2 token whose names are fit for a header; else None."""
+    caller = auth.parse_noauth2_token(token)
+    if caller is None or not all(_NAME.fullmatch(part) for part in caller):
+        return None
+    return caller
 
 
 def _password_user(password: dict[str, Any]) -> tuple[str, str]:
@@ -85,8 +93,8 @@ def _password_user(password: dict[str, Any]) -> tuple[str, str]:
 
 
 def _token_user(token_id: str) -> tuple[str, str]:
-    caller = auth.parse_noauth2_token(token_id)
-    if caller is None or not all(_NAME.fullmatch(part) for part in caller):
+    caller = _read(token_id)
+    if caller is None:
         raise errors.Unauthorized("The request you have made requires authentication.")
     return caller
 

@@ -31,6 +31,11 @@ def cell_stream_key(prefix: str, cell_uuid: str) -> str:
     return f"{prefix}:cell:{cell_uuid}:tasks"
 
 
+class Deferred(Exception):  # noqa: N818 (a signal, not an error)
+    """A handler cannot run its task now (another worker is on it): the task stays
+    pending and is delivered again later, and no error is logged."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Task:
     """One unit of work read from a stream."""

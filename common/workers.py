@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from common import context
-from common.tasks import Task, TaskStream
+from common.tasks import Deferred, Task, TaskStream
 
 LOG = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ class StreamWorker(threading.Thread):
                 handler = self.give_up or (lambda _task: None)
             try:
                 handler(task)
+            except Deferred as why:
+                LOG.info("task %s (%s) deferred: %s", task.id, task.kind, why)
+                return
             except Exception:
                 LOG.exception("task %s (%s) failed; it will be retried", task.id, task.kind)
                 return

@@ -3,10 +3,13 @@
 Every step is idempotent by instance uuid, because a build task can be delivered
 twice (a worker died after doing part of it): an existing claim is reused, an existing
 instance row is kept, and placing the build is a compare-and-swap on the build request.
+A delivery that was only slow must not run beside the next one: each build holds a
+lease on its instance uuid, and a delivery that finds it held is deferred.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -15,7 +18,7 @@ from api_cell.api.domain import networks
 from api_cell.scheduler import zones
 from api_cell.scheduler.hosts import Selection
 from api_cell.scheduler.scheduler import NoValidHost, Scheduler
-from common import states, tasks
+from common import leases, redis_client, states, tasks
 from common.placement_client import PlacementClient
 from db import errors
 from db.api import fixed_ips
@@ -37,7 +40,8 @@ class Builder:
     def __init__(self, api_url: str, cells: CellCache, scheduler: Scheduler,
                  placement: PlacementClient, redis_url: str, key_prefix: str,
                  recheck_quota: bool = True,
-                 network: networks.ProviderNetwork | None = None) -> None:
+                 network: networks.ProviderNetwork | None = None,
+                 lease_seconds: float = 180.0) -> None:
         self.api_url = api_url
         self.cells = cells
         self.scheduler = scheduler
@@ -48,11 +52,26 @@ class Builder:
         self.redis_url = redis_url
         self.key_prefix = key_prefix
         self.recheck_quota = recheck_quota
+        # Longer than a build takes; a holder that died delays its build this long.
+        self.lease_seconds = lease_seconds
         # Read (and checked) once: a bad [network] section stops the process at start.
         self.network = network or networks.configured()
 
     def build(self, instance_uuid: str, request_id: str) -> None:
-        """Run the boot flow for ``instance_uuid`` as far as it has not run yet."""
+        """Run the boot flow for ``instance_uuid`` as far as it has not run yet
+        (tasks.Deferred while another delivery of it runs)."""
+        with self._lease(instance_uuid):
+            self._build(instance_uuid, request_id)
+
+    def lease_key(self, instance_uuid: str) -> str:
+        """The Redis key of the lease a build of ``instance_uuid`` holds."""
+        return f"{self.key_prefix}:build-lease:{instance_uuid}"
+
+    def _lease(self, instance_uuid: str) -> contextlib.AbstractContextManager[None]:
+        return leases.held(redis_client.get(self.redis_url), self.lease_key(instance_uuid),
+                           self.lease_seconds)
+
+    def _build(self, instance_uuid: str, request_id: str) -> None:
         build = api_instances.get_build(self.api_url, instance_uuid)
         if build is None:
             self._build_request_gone(instance_uuid, request_id)
@@ -76,12 +95,13 @@ class Builder:
 
     def give_up(self, instance_uuid: str, request_id: str, reason: str) -> None:
         """A build that failed every delivery: ERROR in cell0 with ``reason``, no claim."""
-        build = api_instances.get_build(self.api_url, instance_uuid)
-        if build is None:
-            LOG.error("giving up build of %s, which a cell already holds", instance_uuid)
-            return
-        self._undo(instance_uuid, self._real_cells())
-        self._bury_in_cell0(build, request_id, reason)
+        with self._lease(instance_uuid):
+            build = api_instances.get_build(self.api_url, instance_uuid)
+            if build is None:
+                LOG.error("giving up build of %s, which a cell already holds", instance_uuid)
+                return
+            self._undo(instance_uuid, self._real_cells())
+            self._bury_in_cell0(build, request_id, reason)
 
     def _create_somewhere(self, build: api_instances.Build, request_id: str) -> Cell:
         """Choose a host and create the instance in its cell; the cell it went to.

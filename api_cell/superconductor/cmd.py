@@ -30,7 +30,8 @@ def make_builder(conf) -> Builder:
                           health=cell_health.health_from_conf(conf),
                           default_zone=conf.compute_api.default_availability_zone)
     return Builder(conf.api_database.connection, cells, scheduler, placement, conf.redis.url,
-                   conf.redis.key_prefix, recheck_quota=conf.quota.recheck_quota)
+                   conf.redis.key_prefix, recheck_quota=conf.quota.recheck_quota,
+                   lease_seconds=3 * conf.superconductor.reclaim_idle_seconds)
 
 
 def make_mover(builder: Builder, receive_timeout: float) -> CellMover:

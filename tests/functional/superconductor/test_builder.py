@@ -9,7 +9,7 @@ import redis as redis_lib
 
 from api_cell.scheduler.scheduler import Scheduler
 from api_cell.superconductor.builder import Builder
-from common import liveness, states, tasks
+from common import leases, liveness, states, tasks
 from common.placement_client import PlacementClient
 from db import errors
 from db.api import cells as api_cells
@@ -112,8 +112,8 @@ def test_redelivered_build_creates_nothing_twice(world):
 
 def test_overlapping_deliveries_leave_the_server_that_one_of_them_placed(world):
     """A redelivery that runs while the first delivery still does (the first was slow
-    past the reclaim time) finds the build request gone when it goes to place: it
-    must not undo the server the first delivery placed."""
+    past the reclaim time and past its lease) finds the build request gone when it
+    goes to place: it must not undo the server the first delivery placed."""
     instance_uuid = world.new_build()
     place = api_instances.place
     overlapped = []
@@ -121,8 +121,9 @@ def test_overlapping_deliveries_leave_the_server_that_one_of_them_placed(world):
     def the_other_delivery_places_first(api_url, uuid_, cell_id):
         if not overlapped:
             overlapped.append(True)
-            # The second delivery runs the whole flow while this one is between its
-            # create and its place.
+            # This delivery's lease ran out; a second one runs the whole flow while
+            # this one is between its create and its place.
+            world.redis.delete(world.builder.lease_key(instance_uuid))
             world.builder.build(instance_uuid, "req-1")
         return place(api_url, uuid_, cell_id)
 
@@ -138,6 +139,21 @@ def test_overlapping_deliveries_leave_the_server_that_one_of_them_placed(world):
     assert list(world.placement.allocations(instance_uuid)["allocations"]) == [
         world.nodes[cell_name]]
     assert world.placement.project_usages("proj")["MEMORY_MB"] == 512
+
+
+def test_a_delivery_while_another_holds_the_build_is_deferred(world):
+    instance_uuid = world.new_build()
+    with leases.held(world.redis, world.builder.lease_key(instance_uuid), 60):
+        with pytest.raises(tasks.Deferred):
+            world.builder.build(instance_uuid, "req-1")
+        with pytest.raises(tasks.Deferred):
+            world.builder.give_up(instance_uuid, "req-1", "given up")
+        assert world.where(instance_uuid) == []
+        assert world.placement.allocations(instance_uuid)["allocations"] == {}
+    # The holder let go: the next delivery builds.
+    world.builder.build(instance_uuid, "req-1")
+    assert len(world.where(instance_uuid)) == 1
+    assert world.redis.get(world.builder.lease_key(instance_uuid)) is None
 
 
 def test_redelivery_after_claim_reuses_the_claim(world):

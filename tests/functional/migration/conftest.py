@@ -169,15 +169,21 @@ class World:
                 stream.add("build", {"instance_uuid": instance_uuid}, f"req-{instance_uuid}")
                 uuids.append(instance_uuid)
             url = self.cells[cell_name].database_connection
-            # ACTIVE with no task left: the conductor clears task_state last.
-            wait_for(lambda: all(r.vm_state == states.ACTIVE and r.task_state is None
-                                 for r in cell_instances.get_many(url, uuids).values())
-                     and len(cell_instances.get_many(url, uuids)) == count,
+            wait_for(lambda: self._all_active(url, uuids),
                      what=f"{count} server(s) ACTIVE in {cell_name}")
         finally:
             for name in others:
                 api_cells.update(self.api_db, name, disabled=False)
         return uuids
+
+    @staticmethod
+    def _all_active(cell_url: str, uuids: list[str]) -> bool:
+        """Every one of ``uuids`` ACTIVE with no task left (the conductor clears
+        task_state last), from one read: counting the rows in a second read let a row
+        created in between pass while still building."""
+        rows = cell_instances.get_many(cell_url, uuids)
+        return len(rows) == len(uuids) and all(
+            r.vm_state == states.ACTIVE and r.task_state is None for r in rows.values())
 
     def manage(self, *args: str) -> int:
         return manage.main(["--config-file", self.conf_path, *args])

@@ -22,14 +22,17 @@ from placement.objects.base import (
     ALLOC,
     CONSUMER,
     CONSUMER_TYPE,
+    INSERT_CHANGES,
     INV,
     PROJECT,
     RP,
     USER,
+    change_rows,
     record_changes,
     run_with_retries,
     transaction,
 )
+from placement.objects.write_batch import GuardFailed, WriteBatch
 
 # A consumer generation the request does not check (microversions before 1.28).
 UNCHECKED = object()
@@ -89,14 +92,13 @@ def _lock_providers(conn: sa.Connection, uuids: set[str]) -> None:
 def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
     """Replace the consumers' allocations inside ``conn``'s transaction.
 
-    The hot path of every claim, so it keeps to few statements: one read of
+    The hot path of every claim, so it keeps to two round trips: one read of
     everything it checks (providers with their inventory, generation and others'
-    usage; consumers; owners: one snapshot), a compare-and-swap per provider, the
-    writes.
+    usage; consumers; owners: one snapshot), then every write in one batch, whose
+    compare-and-swaps of the generations make a claim from a stale read fail.
     """
     rc_ids = _class_ids(conn, {rc for item in items for res in item.allocations.values()
                                for rc in res})
-    consumer_uuids = [item.consumer_uuid for item in items]
     state = _claim_state(conn, items)
     providers, consumers = state.providers, state.consumers
     for item in items:
@@ -105,26 +107,35 @@ def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
     old = state.held if consumers else {}
     wanted = _wanted(items, providers, rc_ids)
     generations = {**old, **{p.id: p.generation for p in providers.values()}}
+    _check_capacity(wanted, state.inventories, state.others,
+                    {p.id: u for u, p in providers.items()}, {i: n for n, i in rc_ids.items()})
+    _create_owners(conn, items, state.owners)
+    now = utcnow()
+    batch = WriteBatch()
     # First of the writes: the rows the inserts below refer to (foreign keys take
     # shared locks on them) are then already ours, and a writer that lost the race
     # learns it before doing any work.
-    _bump_providers(conn, generations)
-    _check_capacity(wanted, state.inventories, state.others,
-                    {p.id: u for u, p in providers.items()}, {i: n for n, i in rc_ids.items()})
+    for provider_id in sorted(generations):
+        seen = generations[provider_id]
+        batch.add(_BUMP, {"b_id": provider_id, "b_seen": seen, "b_new": seen + 1,
+                          "b_now": now}, rows=1, guard=_PROVIDER_GUARD)
     if old:
-        conn.execute(sa.delete(ALLOC).where(ALLOC.c.consumer_id.in_(consumer_uuids)))
-    now = utcnow()
-    rows = [{"resource_provider_id": providers[rp].id, "consumer_id": item.consumer_uuid,
-             "resource_class_id": rc_ids[rc], "used": amount, "created_at": now}
-            for item in items for rp, res in item.allocations.items()
-            for rc, amount in res.items()]
-    if rows:
-        conn.execute(_INSERT_ALLOCATIONS, rows)
+        for item in items:
+            batch.add(_DELETE_ALLOCATIONS, {"d_consumer": item.consumer_uuid})
+    batch.add(_INSERT_ALLOCATIONS, [
+        {"resource_provider_id": providers[rp].id, "consumer_id": item.consumer_uuid,
+         "resource_class_id": rc_ids[rc], "used": amount, "created_at": now}
+        for item in items for rp, res in item.allocations.items()
+        for rc, amount in res.items()])
     for item in items:
-        _save_consumer(conn, item, consumers.get(item.consumer_uuid), state.owners)
+        _save_consumer(batch, item, consumers.get(item.consumer_uuid), state.owners, now)
     # Only a claim that will commit takes a change id: a rolled-back one would
     # leave a gap every worker's index asks about again for seconds.
-    record_changes(conn, generations, usage_only=True)
+    batch.add(INSERT_CHANGES, change_rows(generations, usage_only=True))
+    try:
+        batch.run(conn)
+    except GuardFailed as failed:
+        _lost(failed.guard, items)
 
 
 def _class_ids(conn: sa.Connection, names: set[str]) -> dict[str, int]:
@@ -169,9 +180,23 @@ _CLAIM_STATE = sa.union_all(
                                   ("t", CONSUMER_TYPE, CONSUMER_TYPE.c.name))))
 _BUMP = (sa.update(RP).where(RP.c.id == sa.bindparam("b_id"),
                              RP.c.generation == sa.bindparam("b_seen"))
-         .values(generation=sa.bindparam("b_new")))
+         .values(generation=sa.bindparam("b_new"), updated_at=sa.bindparam("b_now")))
+_DELETE_ALLOCATIONS = sa.delete(ALLOC).where(ALLOC.c.consumer_id == sa.bindparam("d_consumer"))
 _INSERT_ALLOCATIONS = sa.insert(ALLOC)
 _INSERT_CONSUMER = sa.insert(CONSUMER)
+# A request before 1.38 names no consumer type: the consumer keeps the one it has.
+_UPDATE_CONSUMER = (
+    sa.update(CONSUMER).where(CONSUMER.c.id == sa.bindparam("c_id"),
+                              CONSUMER.c.generation == sa.bindparam("c_seen"))
+    .values(generation=sa.bindparam("c_new"), updated_at=sa.bindparam("c_now"),
+            project_id=sa.bindparam("c_project"), user_id=sa.bindparam("c_user"),
+            consumer_type_id=sa.func.coalesce(sa.bindparam("c_type", type_=sa.Integer),
+                                              CONSUMER.c.consumer_type_id)))
+_DELETE_CONSUMER = sa.delete(CONSUMER).where(CONSUMER.c.id == sa.bindparam("c_id"))
+# Guards of the claim's write batch: a provider's generation moved, or a consumer
+# was written by another request (``consumer <uuid>``).
+_PROVIDER_GUARD = "provider generation"
+_CONSUMER_GUARD = "consumer "
 
 
 @dataclasses.dataclass
@@ -255,17 +280,12 @@ def _wanted(items: list[ConsumerAllocations], providers: dict[str, sa.Row],
     return wanted
 
 
-def _bump_providers(conn: sa.Connection, seen: dict[int, int]) -> None:
-    """Compare-and-swap every touched provider's generation, in id order.
-
-    ``seen`` holds the generations read in this transaction's snapshot, the one
-    the capacity check reads; the ordered updates avoid lock cycles.
-    """
-    for provider_id in sorted(seen):
-        result = conn.execute(_BUMP, {"b_id": provider_id, "b_seen": seen[provider_id],
-                                      "b_new": seen[provider_id] + 1})
-        if result.rowcount != 1:
-            raise errors.RetryableConflict()
+def _lost(guard: str, items: list[ConsumerAllocations]) -> None:
+    """Raise what a failed guard of the claim's batch means for the request."""
+    if guard.startswith(_CONSUMER_GUARD):
+        uuid = guard.removeprefix(_CONSUMER_GUARD)
+        _lost_consumer_race(next(item for item in items if item.consumer_uuid == uuid))
+    raise errors.RetryableConflict()
 
 
 def _check_capacity(wanted: dict[tuple[int, int], list[int]], inventories: dict,
@@ -295,6 +315,24 @@ def _check_unit(inv: sa.Row, amount: int, rc: str, rp: str) -> None:
             f"or step_size {inv.step_size}.")
 
 
+def _create_owners(conn: sa.Connection, items: list[ConsumerAllocations],
+                   owners: dict[tuple[str, str], int]) -> None:
+    """Insert the projects, users and consumer types seen for the first time.
+
+    Rare (once per name), so not worth the batch: each insert's id is needed
+    right away. ``owners`` gets the new ids.
+    """
+    for kind, names in _owners_wanted(items).items():
+        table, column = _OWNER_TABLES[kind]
+        for name in sorted(names):
+            if (kind, name) not in owners:
+                owners[kind, name] = _create(conn, table, **{column: name})
+
+
+_OWNER_TABLES = {"p": (PROJECT, "external_id"), "u": (USER, "external_id"),
+                 "t": (CONSUMER_TYPE, "name")}
+
+
 def _create(conn: sa.Connection, table: sa.Table, **values) -> int:
     """Insert a project, user or consumer type that did not exist."""
     try:
@@ -305,52 +343,31 @@ def _create(conn: sa.Connection, table: sa.Table, **values) -> int:
         raise errors.RetryableConflict() from None
 
 
-def _save_consumer(conn: sa.Connection, item: ConsumerAllocations, row: sa.Row | None,
-                   owners: dict[tuple[str, str], int]) -> None:
+def _save_consumer(batch: WriteBatch, item: ConsumerAllocations, row: sa.Row | None,
+                   owners: dict[tuple[str, str], int], now) -> None:
     """Create, update or (when it holds nothing now) delete the consumer record.
 
-    ``owners`` holds the ids of the projects, users and types read in this
-    transaction; those created here are added to it.
+    ``owners`` holds the ids of the consumer's project, user and type.
     """
     if not any(item.allocations.values()):
         if row is not None:
-            conn.execute(sa.delete(CONSUMER).where(CONSUMER.c.id == row.id))
+            batch.add(_DELETE_CONSUMER, {"c_id": row.id})
         return
-    project = item.project_id or INCOMPLETE_CONSUMER_ID
-    user = item.user_id or INCOMPLETE_CONSUMER_ID
-    project_id = owners.get(("p", project))
-    if project_id is None:
-        project_id = owners["p", project] = _create(conn, PROJECT, external_id=project)
-    user_id = owners.get(("u", user))
-    if user_id is None:
-        user_id = owners["u", user] = _create(conn, USER, external_id=user)
-    type_id = None
-    if item.consumer_type is not None:
-        type_id = owners.get(("t", item.consumer_type))
-        if type_id is None:
-            type_id = owners["t", item.consumer_type] = _create(
-                conn, CONSUMER_TYPE, name=item.consumer_type)
-    values = {"project_id": project_id, "user_id": user_id}
-    if item.consumer_type is not None or row is None:
-        values["consumer_type_id"] = type_id
+    project_id = owners["p", item.project_id or INCOMPLETE_CONSUMER_ID]
+    user_id = owners["u", item.user_id or INCOMPLETE_CONSUMER_ID]
+    type_id = None if item.consumer_type is None else owners["t", item.consumer_type]
+    guard = _CONSUMER_GUARD + item.consumer_uuid
     if row is None:
-        _insert_consumer(conn, item, values)
+        # A new consumer starts at generation 1: it has been written once.
+        batch.add(_INSERT_CONSUMER, {
+            "uuid": item.consumer_uuid, "generation": 1, "created_at": now,
+            "project_id": project_id, "user_id": user_id, "consumer_type_id": type_id},
+            guard=guard, on_duplicate=True)
         return
-    result = conn.execute(
-        sa.update(CONSUMER).where(CONSUMER.c.id == row.id,
-                                  CONSUMER.c.generation == row.generation)
-        .values(generation=row.generation + 1, updated_at=utcnow(), **values))
-    if result.rowcount != 1:
-        _lost_consumer_race(item)
-
-
-def _insert_consumer(conn: sa.Connection, item: ConsumerAllocations, values: dict) -> None:
-    # A new consumer starts at generation 1: it has been written once.
-    try:
-        conn.execute(_INSERT_CONSUMER, {"uuid": item.consumer_uuid, "generation": 1,
-                                        "created_at": utcnow(), **values})
-    except sa_exc.IntegrityError:
-        _lost_consumer_race(item)
+    batch.add(_UPDATE_CONSUMER, {
+        "c_id": row.id, "c_seen": row.generation, "c_new": row.generation + 1, "c_now": now,
+        "c_project": project_id, "c_user": user_id, "c_type": type_id},
+        rows=1, guard=guard)
 
 
 def _lost_consumer_race(item: ConsumerAllocations) -> None:

@@ -172,18 +172,22 @@ def provider_row(conn: sa.Connection, uuid: str) -> sa.Row:
     return row
 
 
-_INSERT_CHANGES = sa.insert(CHANGES)
+INSERT_CHANGES = sa.insert(CHANGES)
+
+
+def change_rows(provider_ids, usage_only: bool = False) -> list[dict]:
+    """The rows of ``INSERT_CHANGES`` that log ``provider_ids`` (None: the class catalogue)."""
+    now = utcnow()
+    return [{"resource_provider_id": pid, "usage_only": usage_only, "created_at": now}
+            for pid in sorted(set(provider_ids), key=lambda p: -1 if p is None else p)]
 
 
 def record_changes(conn: sa.Connection, provider_ids, usage_only: bool = False) -> None:
     """Log that ``provider_ids`` changed (None: the class catalogue), in ``conn``'s
     transaction, so every worker's candidate index reloads them once it commits."""
-    now = utcnow()
-    rows = [{"resource_provider_id": pid, "usage_only": usage_only, "created_at": now}
-            for pid in sorted(
-        set(provider_ids), key=lambda p: -1 if p is None else p)]
+    rows = change_rows(provider_ids, usage_only)
     if rows:
-        conn.execute(_INSERT_CHANGES, rows)
+        conn.execute(INSERT_CHANGES, rows)
 
 
 def replace_links(conn: sa.Connection, table: sa.Table, column: str, provider_id: int,

@@ -2,7 +2,8 @@
 
 The placement engine (``placement.objects.base.engine``) neither pings a
 connection before lending it nor rolls it back after a transaction that ended:
-a claim is one read, the compare-and-swap, the writes and COMMIT. A connection
+a claim is one read, one compound statement holding the compare-and-swaps and the
+writes (``placement.objects.write_batch``), and COMMIT. A connection
 the server dropped is replaced and the request run again; policy decisions are
 remembered for a second at most.
 """
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from oslo_policy import policy as oslo_policy
 
 from placement import errors, policy
-from placement.objects import allocation, base
+from placement.objects import base, write_batch
 
 H = {"x-auth-token": "admin", "openstack-api-version": "placement latest"}
 
@@ -62,19 +63,21 @@ def commands(monkeypatch) -> list[str]:
 
 
 @pytest.mark.mariadb
-def test_a_claim_is_one_read_the_writes_and_commit(client, commands) -> None:
+def test_a_claim_is_one_read_one_batch_of_writes_and_commit(client, commands) -> None:
     rp = _provider(client, 8)
     assert _claim(client, rp) == 204        # creates the project, user and type
     commands.clear()
     assert _claim(client, rp) == 204
-    assert commands == ["SELECT", "UPDATE", "INSERT", "INSERT", "INSERT", "COMMIT"]
-    # Moving an existing consumer: still one read; the old allocations go.
+    assert commands == ["SELECT", "BEGIN", "COMMIT"]
+    # Moving an existing consumer: still one read and one batch; the old allocations go.
     consumer, other = str(uuid.uuid4()), _provider(client, 8)
     assert _claim(client, rp, consumer) == 204
     commands.clear()
     assert _claim(client, other, consumer, generation=1) == 204
-    assert commands == ["SELECT", "UPDATE", "UPDATE", "DELETE", "INSERT", "UPDATE", "INSERT",
-                        "COMMIT"]
+    assert commands == ["SELECT", "BEGIN", "COMMIT"]
+    shown = client.get(f"/allocations/{consumer}", headers=H).get_json()
+    assert list(shown["allocations"]) == [other]
+    assert shown["consumer_generation"] == 2
 
 
 @pytest.mark.mariadb
@@ -99,10 +102,10 @@ def test_a_claim_that_lost_a_race_locks_the_providers_and_waits(
         client, commands, monkeypatch, placement_db: str) -> None:
     rp = _provider(client, 8)
     assert _claim(client, rp) == 204
-    bump = allocation._bump_providers
+    run = write_batch.WriteBatch.run
     lost = []
 
-    def another_writer_first(conn, seen):
+    def another_writer_first(batch, conn):
         if not lost:
             # Another placement process commits a claim between our read and our CAS.
             other = sa.create_engine(placement_db, poolclass=sa.pool.NullPool)
@@ -111,19 +114,19 @@ def test_a_claim_that_lost_a_race_locks_the_providers_and_waits(
                                        "generation + 1 WHERE uuid = :rp"), {"rp": rp})
             other.dispose()
             lost.append(True)
-        bump(conn, seen)
+        run(batch, conn)
 
-    monkeypatch.setattr(allocation, "_bump_providers", another_writer_first)
+    monkeypatch.setattr(write_batch.WriteBatch, "run", another_writer_first)
     commands.clear()
     assert _claim(client, rp) == 204
     assert lost
-    # Ours: SELECT, then (theirs: UPDATE, COMMIT), our CAS UPDATE finds nothing,
-    # ROLLBACK; the second attempt starts by locking the provider.
+    # Ours: SELECT, then (theirs: UPDATE, COMMIT), our batch's CAS finds nothing and
+    # signals, ROLLBACK; the second attempt starts by locking the provider.
     assert commands.count("SELECT FOR UPDATE") == 1
     locked = commands.index("SELECT FOR UPDATE")
-    assert commands[locked - 1] == "ROLLBACK" and commands.count("UPDATE") >= 3
-    assert commands[locked + 1:] == ["SELECT", "UPDATE", "INSERT", "INSERT", "INSERT",
-                                     "COMMIT"]
+    assert commands[0] == "SELECT" and "UPDATE" in commands[1:locked]
+    assert commands[locked - 2:locked] == ["BEGIN", "ROLLBACK"]
+    assert commands[locked + 1:] == ["SELECT", "BEGIN", "COMMIT"]
 
 
 @pytest.mark.mariadb

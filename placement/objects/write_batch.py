@@ -1,0 +1,152 @@
+"""The writes of a claim, sent to MariaDB in one round trip.
+
+A claim used to spend most of its database time waiting: one round trip per
+compare-and-swap, per insert and for the commit. On MariaDB a ``WriteBatch``
+sends all of its writes as one anonymous compound statement (``BEGIN NOT ATOMIC
+... END``) in which each guarded write checks ``ROW_COUNT()`` and stops the
+batch with ``SIGNAL`` when it changed fewer rows than it had to. Elsewhere
+(SQLite, MySQL) the same writes run one by one with the same checks, so both
+paths fail the same way: ``GuardFailed`` naming the guard.
+
+The batch does not commit: the caller's transaction does, and a batch stopped
+half way is rolled back with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pymysql
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
+
+# The SQLSTATE of a user-defined condition: what a failed guard signals.
+_SIGNAL_STATE = "45000"
+# MySQL's error number for an unhandled user-defined SIGNAL.
+_SIGNAL_ERRNO = 1644
+_DUPLICATE_KEY = 1062
+# MySQL limits MESSAGE_TEXT to 128 characters.
+_GUARD_MAX = 128
+
+
+class GuardFailed(Exception):
+    """A guarded write of the batch changed too few rows or hit a duplicate key."""
+
+    def __init__(self, guard: str) -> None:
+        super().__init__(guard)
+        self.guard = guard
+
+
+@dataclasses.dataclass(frozen=True)
+class _Write:
+    statement: sa.Executable
+    params: dict[str, Any] | list[dict[str, Any]]
+    # Rows the write must change, else the batch fails with ``guard``.
+    rows: int | None
+    guard: str | None
+    # True: a duplicate key fails the batch with ``guard`` (an insert that lost).
+    on_duplicate: bool
+
+
+class WriteBatch:
+    """Writes collected in order, then run by ``run`` in the caller's transaction."""
+
+    def __init__(self) -> None:
+        self._writes: list[_Write] = []
+
+    def add(self, statement: sa.Executable, params: dict[str, Any] | list[dict[str, Any]],
+            *, rows: int | None = None, guard: str | None = None,
+            on_duplicate: bool = False) -> None:
+        """Queue ``statement``; with ``rows``, it must change exactly that many rows."""
+        if guard is not None and len(guard) > _GUARD_MAX:
+            raise ValueError(f"guard names are at most {_GUARD_MAX} characters")
+        if isinstance(params, list) and not params:
+            return
+        self._writes.append(_Write(statement, params, rows, guard, on_duplicate))
+
+    def run(self, conn: sa.Connection) -> None:
+        """Run the writes in ``conn``'s transaction; GuardFailed if a guard did not hold."""
+        if not self._writes:
+            return
+        if conn.dialect.name == "mysql" and getattr(conn.dialect, "is_mariadb", False):
+            self._run_compound(conn)
+        else:
+            self._run_one_by_one(conn)
+
+    def _run_one_by_one(self, conn: sa.Connection) -> None:
+        for write in self._writes:
+            try:
+                result = conn.execute(write.statement, write.params)
+            except sa_exc.IntegrityError:
+                if not write.on_duplicate:
+                    raise
+                raise GuardFailed(str(write.guard)) from None
+            if write.rows is not None and result.rowcount != write.rows:
+                raise GuardFailed(str(write.guard))
+
+    def _run_compound(self, conn: sa.Connection) -> None:
+        dbapi_connection = conn.connection.dbapi_connection
+        cursor = dbapi_connection.cursor()
+        body = [_render(cursor, conn.dialect, write) for write in self._writes]
+        sql = "BEGIN NOT ATOMIC\n" + "\n".join(body) + "\nEND"
+        try:
+            # No arguments: the values are already escaped into the text, and
+            # PyMySQL must not read the text as a format string.
+            cursor.execute(sql)
+        except pymysql.err.OperationalError as exc:
+            if exc.args and exc.args[0] == _SIGNAL_ERRNO:
+                raise GuardFailed(str(exc.args[1])) from None
+            raise sa_exc.DBAPIError.instance(sql, None, exc, pymysql.err.Error) from exc
+        except pymysql.err.Error as exc:
+            raise sa_exc.DBAPIError.instance(sql, None, exc, pymysql.err.Error) from exc
+        finally:
+            cursor.close()
+
+
+# PyMySQL's own paramstyle (``%s``), whatever the engine was configured with.
+_FORMAT_DIALECT = {"mysql": mysql_pymysql.dialect(paramstyle="format")}
+# {(statement id, parameter names): (statement, SQL, parameter order)}; the
+# statement is kept so that its id cannot be reused while the entry lives.
+_compiled: dict[tuple[int, tuple[str, ...]], tuple[sa.Executable, str, tuple[str, ...]]] = {}
+
+
+def _sql_of(statement: sa.Executable, keys: tuple[str, ...],
+            dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
+    """The statement's SQL for parameters ``keys`` (PyMySQL's ``%s`` placeholders)
+    and the parameter names in placeholder order, compiled once per statement and
+    set of keys."""
+    known = _compiled.get((id(statement), keys))
+    if known is None or known[0] is not statement:
+        compiled = statement.compile(dialect=_FORMAT_DIALECT.get(dialect.name, dialect),
+                                     column_keys=list(keys))
+        if not compiled.positional:
+            raise ValueError("WriteBatch renders with a positional paramstyle only")
+        known = (statement, str(compiled), tuple(compiled.positiontup or ()))
+        _compiled[id(statement), keys] = known
+    return known[1], known[2]
+
+
+def _render(cursor: Any, dialect: sa.Dialect, write: _Write) -> str:
+    """One write as a statement of the compound, its guard after it."""
+    first = write.params[0] if isinstance(write.params, list) else write.params
+    sql, order = _sql_of(write.statement, tuple(sorted(first)), dialect)
+    if isinstance(write.params, list):
+        head, sep, row = sql.partition(" VALUES ")
+        if not sep:
+            raise ValueError("only INSERT ... VALUES takes a list of rows")
+        text = head + sep + ", ".join(
+            cursor.mogrify(row, tuple(params[name] for name in order))
+            for params in write.params)
+    else:
+        text = cursor.mogrify(sql, tuple(write.params[name] for name in order))
+    signal = (f"SIGNAL SQLSTATE '{_SIGNAL_STATE}' SET MESSAGE_TEXT = "
+              f"{cursor.connection.escape(write.guard or '')}")
+    if write.on_duplicate:
+        # A block of its own, so the handler covers this insert only.
+        text = (f"BEGIN DECLARE EXIT HANDLER FOR {_DUPLICATE_KEY} {signal}; "
+                f"{text}; END")
+    if write.rows is not None:
+        text += f";\nIF ROW_COUNT() <> {int(write.rows)} THEN {signal}; END IF"
+    return text + ";"

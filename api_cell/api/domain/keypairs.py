@@ -1,19 +1,23 @@
 """Key pairs: validation and fingerprints of public keys, and their per-user store.
 
-Cellar imports public keys and, before 2.92, makes an SSH key pair when a create
-names none, as Nova does; the private half is in the reply only, never stored.
+Cellar imports public keys and, before 2.92, makes a key pair when a create names
+none, as Nova does: an SSH key, or a self-signed x509 certificate (for certificate
+logins such as WinRM's); the private half is in the reply only, never stored.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import hashlib
 import re
 import struct
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from api_cell.api import errors
 from api_cell.api.context import RequestContext
@@ -29,6 +33,8 @@ SSH_KEY_TYPES = frozenset({
     "ssh-rsa", "ssh-dss", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
     "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com"})
+# A generated certificate's life; the key pair outlives it only as a record.
+CERTIFICATE_DAYS = 365
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----",
                   re.DOTALL)
 
@@ -78,15 +84,16 @@ def fingerprint(public_key: str, key_type: str) -> str:
     return x509_fingerprint(public_key) if key_type == X509 else ssh_fingerprint(public_key)
 
 
-def generate(key_type: str) -> tuple[str, str]:
-    """A new key pair for a create without a public key: (public, private), OpenSSH forms.
+def generate(key_type: str, user_id: str, project_id: str) -> tuple[str, str]:
+    """A new key pair for a create without a public key: (public, private).
 
-    Ed25519: as good as Nova's RSA keys for every OpenSSH client, and made in
-    microseconds. Certificates (x509) are only imported.
+    ssh: an Ed25519 key in OpenSSH forms (as good as Nova's RSA keys for every OpenSSH
+    client, and made in microseconds). x509: an RSA 2048 key and a self-signed
+    client-authentication certificate naming the user and the project, both PEM (RSA,
+    as Nova makes them: certificate logins such as Windows' expect it).
     """
-    if key_type != SSH:
-        raise errors.BadRequest("Only ssh key pairs are generated; import an x509 "
-                                "certificate with public_key.")
+    if key_type == X509:
+        return _certificate(user_id, project_id)
     private = ed25519.Ed25519PrivateKey.generate()
     public = private.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                                serialization.PublicFormat.OpenSSH)
@@ -94,6 +101,27 @@ def generate(key_type: str) -> tuple[str, str]:
                                 serialization.PrivateFormat.OpenSSH,
                                 serialization.NoEncryption())
     return f"{public.decode()} Generated-by-Cellar", pem.decode()
+
+
+def _certificate(user_id: str, project_id: str) -> tuple[str, str]:
+    """A self-signed certificate and its private key (PKCS#8), PEM."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, project_id),
+                         x509.NameAttribute(NameOID.COMMON_NAME, user_id)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(private.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=CERTIFICATE_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .sign(private, hashes.SHA256()))
+    pem = private.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return (certificate.public_bytes(serialization.Encoding.PEM).decode(), pem.decode())
 
 
 def create(backends: Backends, context: RequestContext, user_id: str, name: str,

@@ -31,7 +31,8 @@ def create() -> tuple[dict, int]:
     key_type = fields.get("type", keypairs.SSH)
     public_key, private_key = fields.get("public_key"), None
     if public_key is None:
-        public_key, private_key = keypairs.generate(key_type)
+        public_key, private_key = keypairs.generate(key_type, user_id,
+                                                    context.project_id)
     key = keypairs.create(request.backends(), context, user_id, fields["name"],
                           public_key, key_type)
     return {"keypair": view.created(key, with_type, private_key)}, 201 if with_type else 200

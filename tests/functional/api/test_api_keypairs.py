@@ -7,6 +7,9 @@ import hashlib
 import struct
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from db.api import instances as api_instances
 from tests.functional.api.api_world import ADMIN, ALICE, BOB
@@ -79,7 +82,6 @@ def test_user_id_is_for_admins_from_2_10(client):
     {"keypair": {"name": "bad/name", "public_key": ssh_key()}},
     {"keypair": {"name": "k", "public_key": "ssh-rsa not-base64!"}},
     {"keypair": {"name": "k", "public_key": "ssh-rsa " + base64.b64encode(b"x").decode()}},
-    {"keypair": {"name": "k", "type": "x509"}},
     {"keypair": {"name": "k", "public_key": ssh_key(), "type": "pgp"}},
     {"keypair": {"name": "k", "public_key": ssh_key(), "extra": 1}},
     {"keypair": "k"},
@@ -88,6 +90,40 @@ def test_bad_input_is_400(client, body):
     reply = client.post("/v2.1/os-keypairs", json=body, headers=v("2.2", ALICE))
     assert reply.status_code == 400, reply.json
     assert reply.json["badRequest"]["code"] == 400
+
+
+def test_x509_pair_is_generated_from_2_2(client):
+    """A certificate create without a public key gets a self-signed certificate naming
+    the user and project, whose key is the private half in the reply, stored as the
+    public key with its SHA-1 fingerprint."""
+    reply = client.post("/v2.1/os-keypairs", json={"keypair": {"name": "cert",
+                                                              "type": "x509"}},
+                        headers=v("2.2", ALICE))
+    assert reply.status_code == 201, reply.json
+    made = reply.json["keypair"]
+    certificate = x509.load_pem_x509_certificate(made["public_key"].encode())
+    private = serialization.load_pem_private_key(made["private_key"].encode(), None)
+    public_der = serialization.PublicFormat.SubjectPublicKeyInfo
+    assert (private.public_key().public_bytes(serialization.Encoding.DER, public_der)
+            == certificate.public_key().public_bytes(serialization.Encoding.DER,
+                                                     public_der))
+    names = certificate.subject
+    assert names.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "alice"
+    assert names.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "project-a"
+    usage = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert ExtendedKeyUsageOID.CLIENT_AUTH in usage
+    assert made["fingerprint"] == ":".join(
+        f"{byte:02x}" for byte in certificate.fingerprint(hashes.SHA1()))
+    shown = client.get("/v2.1/os-keypairs/cert", headers=v("2.2", ALICE)).json["keypair"]
+    assert (shown["type"], shown["public_key"]) == ("x509", made["public_key"])
+    assert "private_key" not in shown
+
+
+def test_no_pair_is_generated_from_2_92(client):
+    reply = client.post("/v2.1/os-keypairs", json={"keypair": {"name": "cert",
+                                                              "type": "x509"}},
+                        headers=v("2.92", ALICE))
+    assert reply.status_code == 400 and reply.json["badRequest"]["code"] == 400
 
 
 def test_duplicate_name_is_409(client):

@@ -7,6 +7,7 @@ import flask
 from placement import errors, query, schemas, util
 from placement.context import RequestContext
 from placement.objects import allocation as alloc_obj
+from placement.objects import claim
 
 
 def _consumer_uuid(value: str) -> str:
@@ -55,7 +56,7 @@ def set_allocations(ctx: RequestContext, consumer_uuid: str) -> flask.Response:
     ctx.authorize("placement:allocations:update")
     _consumer_uuid(consumer_uuid)
     data = util.json_body(schemas.allocations(ctx.version))
-    alloc_obj.replace(ctx.db_url, [from_body(ctx, consumer_uuid, data)], ctx.retries)
+    claim.replace(ctx.db_url, [from_body(ctx, consumer_uuid, data)], ctx.retries)
     return util.no_content()
 
 
@@ -64,7 +65,7 @@ def post_allocations(ctx: RequestContext) -> flask.Response:
     ctx.authorize("placement:allocations:manage")
     data = util.json_body(schemas.post_allocations(ctx.version))
     items = [from_body(ctx, consumer, body) for consumer, body in sorted(data.items())]
-    alloc_obj.replace(ctx.db_url, items, ctx.retries)
+    claim.replace(ctx.db_url, items, ctx.retries)
     return util.no_content()
 
 

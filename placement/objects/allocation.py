@@ -117,12 +117,12 @@ def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
     # learns it before doing any work.
     for provider_id in sorted(generations):
         seen = generations[provider_id]
-        batch.add(_BUMP, {"b_id": provider_id, "b_seen": seen, "b_new": seen + 1,
-                          "b_now": now}, rows=1, guard=_PROVIDER_GUARD)
+        batch.add(BUMP_GENERATION, {"b_id": provider_id, "b_seen": seen, "b_new": seen + 1,
+                          "b_now": now}, rows=1, guard=PROVIDER_GUARD)
     if old:
         for item in items:
             batch.add(_DELETE_ALLOCATIONS, {"d_consumer": item.consumer_uuid})
-    batch.add(_INSERT_ALLOCATIONS, [
+    batch.add(INSERT_ALLOCATIONS, [
         {"resource_provider_id": providers[rp].id, "consumer_id": item.consumer_uuid,
          "resource_class_id": rc_ids[rc], "used": amount, "created_at": now}
         for item in items for rp, res in item.allocations.items()
@@ -178,11 +178,11 @@ _CLAIM_STATE = sa.union_all(
       for kind, table, column in (("p", PROJECT, PROJECT.c.external_id),
                                   ("u", USER, USER.c.external_id),
                                   ("t", CONSUMER_TYPE, CONSUMER_TYPE.c.name))))
-_BUMP = (sa.update(RP).where(RP.c.id == sa.bindparam("b_id"),
+BUMP_GENERATION = (sa.update(RP).where(RP.c.id == sa.bindparam("b_id"),
                              RP.c.generation == sa.bindparam("b_seen"))
          .values(generation=sa.bindparam("b_new"), updated_at=sa.bindparam("b_now")))
 _DELETE_ALLOCATIONS = sa.delete(ALLOC).where(ALLOC.c.consumer_id == sa.bindparam("d_consumer"))
-_INSERT_ALLOCATIONS = sa.insert(ALLOC)
+INSERT_ALLOCATIONS = sa.insert(ALLOC)
 _INSERT_CONSUMER = sa.insert(CONSUMER)
 # A request before 1.38 names no consumer type: the consumer keeps the one it has.
 _UPDATE_CONSUMER = (
@@ -195,8 +195,8 @@ _UPDATE_CONSUMER = (
 _DELETE_CONSUMER = sa.delete(CONSUMER).where(CONSUMER.c.id == sa.bindparam("c_id"))
 # Guards of the claim's write batch: a provider's generation moved, or a consumer
 # was written by another request (``consumer <uuid>``).
-_PROVIDER_GUARD = "provider generation"
-_CONSUMER_GUARD = "consumer "
+PROVIDER_GUARD = "provider generation"
+CONSUMER_GUARD = "consumer "
 
 
 @dataclasses.dataclass
@@ -282,8 +282,8 @@ def _wanted(items: list[ConsumerAllocations], providers: dict[str, sa.Row],
 
 def _lost(guard: str, items: list[ConsumerAllocations]) -> None:
     """Raise what a failed guard of the claim's batch means for the request."""
-    if guard.startswith(_CONSUMER_GUARD):
-        uuid = guard.removeprefix(_CONSUMER_GUARD)
+    if guard.startswith(CONSUMER_GUARD):
+        uuid = guard.removeprefix(CONSUMER_GUARD)
         _lost_consumer_race(next(item for item in items if item.consumer_uuid == uuid))
     raise errors.RetryableConflict()
 
@@ -356,7 +356,7 @@ def _save_consumer(batch: WriteBatch, item: ConsumerAllocations, row: sa.Row | N
     project_id = owners["p", item.project_id or INCOMPLETE_CONSUMER_ID]
     user_id = owners["u", item.user_id or INCOMPLETE_CONSUMER_ID]
     type_id = None if item.consumer_type is None else owners["t", item.consumer_type]
-    guard = _CONSUMER_GUARD + item.consumer_uuid
+    guard = CONSUMER_GUARD + item.consumer_uuid
     if row is None:
         # A new consumer starts at generation 1: it has been written once.
         batch.add(_INSERT_CONSUMER, {

@@ -78,15 +78,19 @@ class Inventory:
 class Provider:
     """What the index knows of one provider."""
 
-    __slots__ = ("id", "uuid", "uuid_json", "parent_id", "root_id", "inventory", "used",
-                 "traits", "aggregates", "rendered")
+    __slots__ = ("id", "uuid", "uuid_json", "parent_id", "root_id", "generation",
+                 "inventory", "used", "traits", "aggregates", "rendered")
 
-    def __init__(self, pid: int, uuid: str, parent_id: int | None, root_id: int) -> None:
+    def __init__(self, pid: int, uuid: str, parent_id: int | None, root_id: int,
+                 generation: int) -> None:
         self.id = pid
         self.uuid = uuid
         self.uuid_json = json.dumps(uuid)
         self.parent_id = parent_id
         self.root_id = root_id
+        # Read in the same snapshot as the inventory and usage: a claim checked
+        # against them is valid while the provider's row still has this generation.
+        self.generation = generation
         self.inventory: dict[int, Inventory] = {}
         self.used: dict[int, int] = {}
         self.traits: frozenset[str] = frozenset()
@@ -253,9 +257,11 @@ class ProviderIndex:
             return column.in_(sorted(ids)) if ids is not None else sa.true()
 
         rows = conn.execute(sa.select(RP.c.id, RP.c.uuid, RP.c.parent_provider_id,
-                                      RP.c.root_provider_id).where(where(RP.c.id))).all()
+                                      RP.c.root_provider_id, RP.c.generation)
+                            .where(where(RP.c.id))).all()
         fresh: dict[int, Provider] = {
-            r.id: Provider(r.id, r.uuid, r.parent_provider_id, r.root_provider_id or r.id)
+            r.id: Provider(r.id, r.uuid, r.parent_provider_id, r.root_provider_id or r.id,
+                           r.generation)
             for r in rows}
         for r in conn.execute(sa.select(INV).where(where(INV.c.resource_provider_id))):
             provider = fresh.get(r.resource_provider_id)
@@ -304,7 +310,22 @@ class ProviderIndex:
             provider.used = {}
             provider.rendered = None
         if known:
+            # Every change of usage moved the generation too.
+            for pid, generation in conn.execute(
+                    sa.select(RP.c.id, RP.c.generation).where(RP.c.id.in_(sorted(known)))):
+                known[pid].generation = generation
             self._read_usage(conn, known, ALLOC.c.resource_provider_id.in_(sorted(known)))
+
+    def claimed(self, provider: Provider, seen: int, amounts: dict[int, int]) -> None:
+        """Apply a claim this process committed on ``provider`` at generation ``seen``
+        (the caller holds the lock), unless the index has moved on meanwhile: then
+        the change log brings it here like any other write."""
+        if self.providers.get(provider.id) is not provider or provider.generation != seen:
+            return
+        provider.generation = seen + 1
+        for rc, amount in amounts.items():
+            provider.used[rc] = provider.used.get(rc, 0) + amount
+        provider.rendered = None
 
     def _forget(self, pid: int) -> None:
         old = self.providers.pop(pid, None)

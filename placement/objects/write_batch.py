@@ -8,8 +8,9 @@ batch with ``SIGNAL`` when it changed fewer rows than it had to. Elsewhere
 (SQLite, MySQL) the same writes run one by one with the same checks, so both
 paths fail the same way: ``GuardFailed`` naming the guard.
 
-The batch does not commit: the caller's transaction does, and a batch stopped
-half way is rolled back with it.
+``run`` does not commit: the caller's transaction does, and a batch stopped half
+way is rolled back with it. ``commit_alone`` (MariaDB only) ends the compound
+statement with COMMIT instead: the whole transaction is then one round trip.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class WriteBatch:
         """Run the writes in ``conn``'s transaction; GuardFailed if a guard did not hold."""
         if not self._writes:
             return
-        if conn.dialect.name == "mysql" and getattr(conn.dialect, "is_mariadb", False):
+        if supports_compound(conn.dialect):
             self._run_compound(conn)
         else:
             self._run_one_by_one(conn)
@@ -86,10 +87,31 @@ class WriteBatch:
             if write.rows is not None and result.rowcount != write.rows:
                 raise GuardFailed(str(write.guard))
 
-    def _run_compound(self, conn: sa.Connection) -> None:
+    def commit_alone(self, conn: sa.Connection) -> None:
+        """Run the writes and COMMIT, as one statement, on ``conn`` (MariaDB), which
+        must not be inside a transaction; GuardFailed (rolled back) if a guard did
+        not hold.
+
+        SQLAlchemy does not see this transaction: the connection is marked ended
+        (``placement_ended``) so that the pool does not roll it back again.
+        """
+        if not supports_compound(conn.dialect):
+            raise ValueError("commit_alone needs MariaDB's compound statements")
+        if conn.in_transaction():
+            raise ValueError("commit_alone runs its own transaction")
+        try:
+            self._run_compound(conn, commit=True)
+        except BaseException:
+            _roll_back(conn)
+            raise
+        conn.connection.info["placement_ended"] = True
+
+    def _run_compound(self, conn: sa.Connection, commit: bool = False) -> None:
         dbapi_connection = conn.connection.dbapi_connection
         cursor = dbapi_connection.cursor()
         body = [_render(cursor, conn.dialect, write) for write in self._writes]
+        if commit:
+            body.append("COMMIT;")
         sql = "BEGIN NOT ATOMIC\n" + "\n".join(body) + "\nEND"
         try:
             # No arguments: the values are already escaped into the text, and
@@ -103,6 +125,23 @@ class WriteBatch:
             raise sa_exc.DBAPIError.instance(sql, None, exc, pymysql.err.Error) from exc
         finally:
             cursor.close()
+
+
+def _roll_back(conn: sa.Connection) -> None:
+    """End a transaction ``commit_alone`` left open; a connection that cannot is
+    not lent again."""
+    try:
+        conn.connection.dbapi_connection.rollback()
+    except pymysql.err.Error:
+        conn.invalidate()
+        return
+    conn.connection.info["placement_ended"] = True
+
+
+def supports_compound(dialect: sa.Dialect) -> bool:
+    """Whether ``dialect`` talks to MariaDB, which runs anonymous compound statements
+    (known once the engine has connected)."""
+    return dialect.name == "mysql" and getattr(dialect, "is_mariadb", False)
 
 
 # PyMySQL's own paramstyle (``%s``), whatever the engine was configured with.

@@ -80,6 +80,104 @@ def test_a_claim_is_one_read_one_batch_of_writes_and_commit(client, commands) ->
     assert shown["consumer_generation"] == 2
 
 
+def _candidates(client) -> None:
+    """Ask for candidates: the worker's index then holds every provider."""
+    assert client.get("/allocation_candidates?resources=VCPU:1",
+                      headers=H).status_code == 200
+
+
+@pytest.mark.mariadb
+def test_a_new_consumer_claim_the_index_knows_is_one_round_trip(
+        client, commands, placement_db: str) -> None:
+    rp = _provider(client, 8)
+    assert _claim(client, rp) == 204        # creates the project, user and type
+    _candidates(client)
+    commands.clear()
+    consumer = str(uuid.uuid4())
+    assert _claim(client, rp, consumer) == 204
+    assert commands == ["BEGIN"]            # BEGIN NOT ATOMIC ... COMMIT; END
+    shown = client.get(f"/allocations/{consumer}", headers=H).get_json()
+    assert shown["allocations"][rp]["resources"] == {"VCPU": 1}
+    assert (shown["consumer_generation"], shown["consumer_type"]) == (1, "INSTANCE")
+    usage = client.get(f"/resource_providers/{rp}/usages", headers=H).get_json()
+    assert (usage["usages"], usage["resource_provider_generation"]) == ({"VCPU": 2}, 3)
+    # The index applied its own claim: the next one needs no refresh either.
+    commands.clear()
+    assert _claim(client, rp) == 204
+    assert commands == ["BEGIN"]
+
+
+@pytest.mark.mariadb
+def test_a_stale_index_sends_the_claim_down_the_checked_path(
+        client, commands, placement_db: str) -> None:
+    rp = _provider(client, 2)
+    assert _claim(client, rp) == 204
+    _candidates(client)
+    # Another process fills the provider after this worker's index read it.
+    other = sa.create_engine(placement_db, poolclass=sa.pool.NullPool)
+    with other.begin() as theirs:
+        theirs.execute(sa.text("UPDATE resource_providers SET generation = generation + 1 "
+                               "WHERE uuid = :rp"), {"rp": rp})
+    other.dispose()
+    commands.clear()
+    assert _claim(client, rp) == 204
+    # The compare-and-swap refused the index's generation; the checked path read.
+    assert commands == ["BEGIN", "ROLLBACK", "SELECT", "BEGIN", "COMMIT"]
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("body", [
+    {"consumer_type": "MIGRATION"},           # a type seen for the first time
+    {"project_id": "new-project"},            # an owner seen for the first time
+])
+def test_owners_seen_first_take_the_checked_path(client, commands, body) -> None:
+    rp = _provider(client, 8)
+    assert _claim(client, rp) == 204
+    _candidates(client)
+    consumer = str(uuid.uuid4())
+    commands.clear()
+    reply = client.put(f"/allocations/{consumer}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 1}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE", **body})
+    assert reply.status_code == 204
+    assert commands[:2] == ["BEGIN", "ROLLBACK"] and "SELECT" in commands
+    shown = client.get(f"/allocations/{consumer}", headers=H).get_json()
+    assert shown["project_id"] == body.get("project_id", "p")
+    assert shown["consumer_type"] == body.get("consumer_type", "INSTANCE")
+
+
+@pytest.mark.mariadb
+def test_an_existing_consumer_claiming_as_new_gets_the_generation_conflict(
+        client, commands) -> None:
+    rp = _provider(client, 8)
+    consumer = str(uuid.uuid4())
+    assert _claim(client, rp, consumer) == 204
+    _candidates(client)
+    reply = client.put(f"/allocations/{consumer}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 2}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE"})
+    assert reply.status_code == 409
+    assert reply.get_json()["errors"][0]["code"] == "placement.concurrent_update"
+    shown = client.get(f"/allocations/{consumer}", headers=H).get_json()
+    assert shown["allocations"][rp]["resources"] == {"VCPU": 1}
+
+
+@pytest.mark.mariadb
+def test_a_claim_the_index_finds_too_big_is_answered_by_the_database(
+        client, commands) -> None:
+    rp = _provider(client, 1)
+    _candidates(client)
+    # The inventory grows after the index read it: only the database knows.
+    assert client.put(f"/resource_providers/{rp}/inventories/VCPU", headers=H, json={
+        "resource_provider_generation": 1, "total": 4}).status_code == 200
+    commands.clear()
+    reply = client.put(f"/allocations/{uuid.uuid4()}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 3}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE"})
+    assert reply.status_code == 204
+    assert commands[0] == "SELECT"           # no write was tried from the index
+
+
 @pytest.mark.mariadb
 def test_a_failed_claim_is_rolled_back(client, commands, placement_db: str) -> None:
     rp = _provider(client, 1)

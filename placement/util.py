@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
+import fastjsonschema
 import flask
 import jsonschema
 
@@ -31,38 +34,62 @@ def json_body(schema: dict) -> Any:
     return data
 
 
-_VALIDATORS: dict[str, Any] = {}
+@dataclasses.dataclass(frozen=True)
+class _Validators:
+    """Two validators of one schema: ``fast`` (compiled to Python by fastjsonschema,
+    some 20 times quicker) says yes or no; ``checked`` (jsonschema) decides when
+    ``fast`` says no, and words the error as upstream Placement does."""
+
+    checked: Any
+    fast: Callable[[Any], Any]
+
+
+_VALIDATORS: dict[str, _Validators] = {}
 # The same schema objects come back (schemas.py builders are memoised): find their
-# validator by identity, without serialising the schema. Values keep the schema
+# validators by identity, without serialising the schema. Values keep the schema
 # alive, so an id cannot be reused while it is here.
-_BY_ID: dict[int, tuple[dict, Any]] = {}
+_BY_ID: dict[int, tuple[dict, _Validators]] = {}
 
 
-def _validator(schema: dict) -> Any:
-    """A checked validator for ``schema``, built once per distinct schema."""
+def _validators(schema: dict) -> _Validators:
+    """The validators of ``schema`` (checked once), built once per distinct schema."""
     known = _BY_ID.get(id(schema))
     if known is not None and known[0] is schema:
         return known[1]
     key = json.dumps(schema, sort_keys=True)
-    validator = _VALIDATORS.get(key)
-    if validator is None:
+    validators = _VALIDATORS.get(key)
+    if validators is None:
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
-        validator = _VALIDATORS[key] = cls(schema)
+        validators = _VALIDATORS[key] = _Validators(
+            cls(schema), fastjsonschema.compile(schema, use_default=False))
     if len(_BY_ID) > 512:
         _BY_ID.clear()
-    _BY_ID[id(schema)] = (schema, validator)
-    return validator
+    _BY_ID[id(schema)] = (schema, validators)
+    return validators
+
+
+def _error(data: Any, schema: dict) -> str | None:
+    """Why ``data`` does not match ``schema``, or None when it does.
+
+    A body the fast validator accepts is valid; one it refuses is judged again by
+    jsonschema, whose verdict stands (the fast one is stricter in places: formats).
+    """
+    validators = _validators(schema)
+    try:
+        validators.fast(data)
+        return None
+    except fastjsonschema.JsonSchemaValueException:
+        pass
+    error = jsonschema.exceptions.best_match(validators.checked.iter_errors(data))
+    return None if error is None else error.message
 
 
 def validate(data: Any, schema: dict) -> None:
     """Raise BadRequest unless ``data`` matches the JSON ``schema``."""
-    try:
-        error = jsonschema.exceptions.best_match(_validator(schema).iter_errors(data))
-        if error is not None:
-            raise error
-    except jsonschema.ValidationError as exc:
-        raise errors.BadRequest(f"JSON does not validate: {exc.message}") from None
+    error = _error(data, schema)
+    if error is not None:
+        raise errors.BadRequest(f"JSON does not validate: {error}")
 
 
 def query_params(schema: dict | None = None) -> dict[str, list[str]]:
@@ -73,12 +100,9 @@ def query_params(schema: dict | None = None) -> dict[str, list[str]]:
     """
     params = {key: flask.request.args.getlist(key) for key in flask.request.args}
     if schema is not None:
-        flat = {k: v[0] if len(v) == 1 else v for k, v in params.items()}
-        try:
-            jsonschema.validate(flat, schema)
-        except jsonschema.ValidationError as exc:
-            raise errors.BadRequest(f"Invalid query string parameters: {exc.message}") \
-                from None
+        error = _error({k: v[0] if len(v) == 1 else v for k, v in params.items()}, schema)
+        if error is not None:
+            raise errors.BadRequest(f"Invalid query string parameters: {error}")
     return params
 
 

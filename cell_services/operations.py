@@ -19,7 +19,7 @@ from common.tasks import Task
 from db import errors
 from db.api import fixed_ips
 from db.base import utcnow
-from db.cell import instances, services
+from db.cell import instances, migration_records, services
 from db.cell.models import Instance
 from protos.compute_client import (
     AgentClient,
@@ -331,10 +331,10 @@ class InstanceOperations:
 
         Destroys the guest (skipped when its host is unknown or does not answer), then
         releases the placement consumer ``migration_uuid`` (the source allocation the
-        move held) if the payload names one, then purges the row with its actions and
-        faults (the other cell has their copy). Only a copy in a move
-        (task_state ``migrating``/``migrated``) is touched. Another agent error leaves
-        the task to be retried.
+        move held) if the payload names one, then purges the row with its actions,
+        faults and migration records (the other cell has their copy). Only a copy in a
+        move (task_state ``migrating``/``migrated``) is touched. Another agent error
+        leaves the task to be retried.
         """
         instance = self._waiting(instance_uuid, (states.MIGRATING, states.MIGRATED))
         if instance is not None:
@@ -346,6 +346,8 @@ class InstanceOperations:
         if migration_uuid:
             self.placement.release(migration_uuid)
         if instance is not None:
+            # Its migration records go with it: the other cell holds their copies.
+            migration_records.purge_instance(self.cell_url, instance.uuid)
             instances.purge(self.cell_url, instance.uuid)
             LOG.info("%s: copy of %s forgotten", FORGET_EVENT, instance.uuid)
 

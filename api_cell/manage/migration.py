@@ -1,9 +1,10 @@
 """``cellar-manage cell migrate-instance`` and ``cell drain``: move servers between cells.
 
 The command claims the server in its cell (task_state ``migrating``, an instance action
-``migrate``), queues a ``migrate_cell`` task for the superconductors and, unless told
-not to, waits for the outcome by reading the mapping and the two cells' rows. The move
-itself is api_cell/superconductor/cell_migration.py.
+``migrate``, a migration record ``pre-migrating``), queues a ``migrate_cell`` task for
+the superconductors and, unless told not to, waits for the outcome by reading the
+mapping and the two cells' rows. The move itself is
+api_cell/superconductor/cell_migration.py.
 """
 
 from __future__ import annotations
@@ -115,15 +116,17 @@ def start_move(conf, api_url: str, instance_uuid: str, source: api_cells.Cell,
     request_id = context.new_request_id()
     cell_instances.start_action(url, instance_uuid, cell_migration.ACTION, request_id,
                                 None, None)
+    migration_uuid = cell_migration.migration_uuid_for(instance_uuid, request_id)
+    cell_migration.record_start(url, cell_instances.get(url, instance_uuid), migration_uuid)
     payload = {"instance_uuid": instance_uuid, "target_cell_uuid": target.uuid,
-               "migration_uuid": cell_migration.migration_uuid_for(instance_uuid,
-                                                                   request_id)}
+               "migration_uuid": migration_uuid}
     try:
         _stream(conf).add(cell_migration.TASK_KIND, payload, request_id)
     except redis.RedisError as error:
         # Give the claim back, or the server would stay "migrating" for ever.
         cell_instances.update(url, instance_uuid,
                               expected_task_state=states.MIGRATING, task_state=None)
+        cell_migration.record_failed(url, migration_uuid)
         raise errors.Unreachable(f"cannot queue the move: {error}") from error
     return Started(instance_uuid, request_id, source, target)
 

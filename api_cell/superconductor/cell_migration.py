@@ -9,7 +9,8 @@
 2. **claim the target**: choose a live host of the target cell and claim the same
    resources there under the instance's consumer;
 3. **copy the record**: the instance row (host = the target host, task_state
-   ``migrating``), its actions, events and faults go to the target cell DB;
+   ``migrating``), its actions, events, faults and migration records go to the target
+   cell DB;
 4. **hand the receive**: a ``receive`` task on the target cell's stream; its conductor
    spawns the guest and sets task_state ``migrated`` (or ERROR with a fault);
 5. **await the receive**: poll the target row, up to ``receive_timeout``;
@@ -18,6 +19,15 @@
 7. **roll forward**: a ``forget`` task on the source cell's stream (its conductor
    destroys the source guest, releases the migration consumer, purges the source row),
    then the target row's task_state is cleared and the action's event recorded.
+
+The move keeps a **migration record** (os-migrations), uuid ``migration_uuid``, type
+``migration``: created ``pre-migrating`` in the source cell when the instance is
+claimed, ``migrating`` with the target host as the copy begins, copied hidden into the
+target cell with the instance's other records (step 3), then at step 7 hidden in the
+source (the source's ``forget`` purges it), shown in the target and
+``post-migrating``, then ``completed``; a rollback makes it ``error`` and removes the
+target's copies. Each write is create-if-absent or guarded by the status it
+expects, so a redelivered or late step never duplicates a record nor moves it back.
 
 A failure before the flip **rolls back**: the source allocation goes back to the
 instance's consumer (which drops the target claim in the same call), the target copy
@@ -47,6 +57,7 @@ from db import errors
 from db.api import instances as api_instances
 from db.api.cells import Cell, CellCache
 from db.cell import instances as cell_instances
+from db.cell import migration_records
 from db.cell.models import Instance
 
 LOG = logging.getLogger(__name__)
@@ -57,6 +68,19 @@ EVENT = "conductor_migrate_server"
 # task_states of a move (the cell conductor's receive/forget use the same names).
 MOVABLE_VM_STATES = (states.ACTIVE, states.STOPPED)
 
+# The migration record: Nova's type and statuses of a cold migration. Nova's cold
+# migration ends "finished" and then "confirmed" once the user confirms it; a move
+# between cells has no verify step, so it ends as Nova ends a move that needs no
+# confirmation (a live migration): "completed". A rollback ends it in "error", the
+# status Nova gives a cold migration that failed.
+MIGRATION_TYPE = "migration"
+STATUS_STARTED = "pre-migrating"
+STATUS_COPYING = "migrating"
+STATUS_FLIPPED = "post-migrating"
+STATUS_DONE = "completed"
+STATUS_FAILED = "error"
+BEFORE_FLIP = (STATUS_STARTED, STATUS_COPYING)
+
 _NAMESPACE = uuidlib.UUID("5f0c1f0e-3b7a-4c55-9a57-6c0e1a7f3d21")
 _LOCK_STRIPES = 64
 
@@ -64,6 +88,29 @@ _LOCK_STRIPES = 64
 def migration_uuid_for(instance_uuid: str, request_id: str) -> str:
     """The placement consumer holding the source allocation during one move."""
     return str(uuidlib.uuid5(_NAMESPACE, f"{instance_uuid}/{request_id}"))
+
+
+def record_start(cell_url: str, row: Instance, migration_uuid: str) -> None:
+    """The move's migration record in the instance's (source) cell, ``pre-migrating``,
+    unless it exists already (a redelivered task, or the command wrote it)."""
+    flavor_id = row.flavor.get("id") if row.flavor else None
+    flavor_id = None if flavor_id is None else str(flavor_id)
+    # user_id/project_id name who started a migration: Nova takes them from the
+    # request's context, the admin's. A move between cells is started by
+    # cellar-manage, which works with database credentials and no Keystone identity,
+    # so there is nobody to name and they stay null, as Nova shows them on records
+    # without an initiator (its 'migrate' action names no user either). The instance's
+    # owner did not ask for the move: naming it would make ``?project_id=`` find moves
+    # that project never requested.
+    migration_records.create_if_absent(
+        cell_url, migration_uuid, row.uuid, MIGRATION_TYPE, STATUS_STARTED,
+        source_compute=row.host, source_node=row.node, old_flavor_id=flavor_id,
+        new_flavor_id=flavor_id)
+
+
+def record_failed(cell_url: str, migration_uuid: str) -> None:
+    """The move's record ends in ``error`` unless it got past the flip already."""
+    migration_records.advance(cell_url, migration_uuid, STATUS_FAILED, BEFORE_FLIP)
 
 
 class MigrationFailed(Exception):
@@ -156,6 +203,7 @@ class CellMover:
             source_row = self._source_row(move, mapping)
             if source_row is None:
                 return
+            record_start(move.source.database_connection, source_row, move.migration_uuid)
             self._check_target(move)
             held = self._hold_source_allocation(move, source_row)
             selection = self._claim_target(move, source_row, held)
@@ -217,10 +265,13 @@ class CellMover:
         except errors.NotFound:
             LOG.info("not moving %s: it is gone from cell %s", move.instance_uuid,
                      move.source.name)
+            record_failed(move.source.database_connection, move.migration_uuid)
             return None
         if row.task_state != states.MIGRATING:
             LOG.info("not moving %s: it is %s/%s (move done or rolled back)",
                      move.instance_uuid, row.vm_state, row.task_state)
+            # Nothing will take this move further: a record it left open ends here.
+            record_failed(move.source.database_connection, move.migration_uuid)
             return None
         if mapping.queued_for_delete:
             raise MigrationFailed("the server was deleted during the move")
@@ -271,8 +322,16 @@ class CellMover:
             raise MigrationFailed(str(error)) from error
 
     def _copy_record(self, move: Move, source_row: Instance, selection: Selection) -> None:
-        """The instance, its actions, events and faults, in the target cell DB."""
+        """The instance, its actions, events, faults and migration records, in the
+        target cell DB."""
         url = move.target.database_connection
+        source_url = move.source.database_connection
+        migration_records.advance(source_url, move.migration_uuid, STATUS_COPYING,
+                                  BEFORE_FLIP, dest_compute=selection.host,
+                                  dest_node=selection.host, dest_host=selection.host)
+        # Hidden until the flip: the source's records are the ones os-migrations lists.
+        migration_records.copy_for_instance(source_url, url, move.instance_uuid,
+                                            hidden=True)
         try:
             existing = cell_instances.get(url, move.instance_uuid, read_deleted=True)
         except errors.NotFound:
@@ -335,6 +394,7 @@ class CellMover:
 
     def _roll_forward(self, move: Move, queued_for_delete: bool) -> None:
         """After the flip: clean the source, hand the instance over in the target."""
+        self._record_flip(move)
         if move.source.id != move.target.id:
             self._stream(move.source).add("forget", {
                 "instance_uuid": move.instance_uuid, "migration_uuid": move.migration_uuid},
@@ -342,6 +402,9 @@ class CellMover:
         else:
             self.placement.release(move.migration_uuid)
         url = move.target.database_connection
+        # The flip cannot be undone and the source is handed its clean-up: the move is
+        # complete, whatever comes of the server now.
+        migration_records.advance(url, move.migration_uuid, STATUS_DONE, (STATUS_FLIPPED,))
         try:
             row = cell_instances.get(url, move.instance_uuid)
         except errors.NotFound:
@@ -360,6 +423,20 @@ class CellMover:
                                     row.host, "Success")
         LOG.info("instance %s moved from cell %s to cell %s (host %s)", move.instance_uuid,
                  move.source.name, move.target.name, row.host)
+
+    def _record_flip(self, move: Move) -> None:
+        """The records follow the instance: hidden in the source, shown in the target,
+        the move's own ``post-migrating``.
+
+        Hiding comes first: a list read between the two writes misses the move for an
+        instant rather than showing it twice.
+        """
+        if move.source.id != move.target.id:
+            migration_records.set_hidden(move.source.database_connection,
+                                         move.instance_uuid, True)
+        url = move.target.database_connection
+        migration_records.set_hidden(url, move.instance_uuid, False)
+        migration_records.advance(url, move.migration_uuid, STATUS_FLIPPED, BEFORE_FLIP)
 
     def _delete_in_target(self, move: Move, row: Instance) -> None:
         """The tenant deleted the server as the mapping flipped: delete it in the target."""
@@ -380,6 +457,7 @@ class CellMover:
         self._restore_source_allocation(move)
         self._clean_target(move)
         url = move.source.database_connection
+        record_failed(url, move.migration_uuid)
         message = f"migration to cell {move.target.name} failed: {reason}"
         try:
             row = cell_instances.get(url, move.instance_uuid)
@@ -422,6 +500,10 @@ class CellMover:
     def _clean_target(self, move: Move) -> None:
         """Remove the target copy; its conductor destroys a guest it already spawned."""
         url = move.target.database_connection
+        if move.target.id != move.source.id:
+            # Hidden copies (the source keeps the records); they may exist without the
+            # instance row, copied just before a worker died.
+            migration_records.purge_instance(url, move.instance_uuid)
         try:
             row = cell_instances.get(url, move.instance_uuid)
         except errors.NotFound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import uuid as uuidlib
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,3 +90,81 @@ def page(cell_url: str, limit: int, exact: dict[str, str] | None = None,
     query = query.order_by(Migration.created_at.desc(), Migration.uuid.desc()).limit(limit)
     with session_for(cell_url) as session:
         return [_record(row) for row in session.scalars(query)]
+
+
+def create_if_absent(cell_url: str, migration_uuid: str, instance_uuid: str,
+                     migration_type: str, status: str, **fields: Any
+                     ) -> tuple[MigrationRecord, bool]:
+    """The migration ``migration_uuid``, created with these values unless it exists;
+    whether this call created it.
+
+    The unique uuid makes it safe to race: of two callers (a task and its
+    redelivery) one inserts, the other finds that row and changes nothing.
+    """
+    found = get_by_uuid(cell_url, migration_uuid)
+    if found is not None:
+        return found, False
+    try:
+        return create(cell_url, instance_uuid, migration_type, status, uuid=migration_uuid,
+                      **fields), True
+    except sa.exc.IntegrityError:
+        found = get_by_uuid(cell_url, migration_uuid)
+        if found is None:
+            raise
+        return found, False
+
+
+def advance(cell_url: str, migration_uuid: str, status: str, from_statuses: Iterable[str],
+            **fields: Any) -> bool:
+    """Set ``status`` (and ``fields``) only while the status is one of ``from_statuses``;
+    whether the record matched.
+
+    The expectation is part of the UPDATE, so a stale or repeated writer cannot move a
+    record back: a move that ended in ``error`` stays there whatever arrives late.
+    """
+    query = sa.update(Migration).where(Migration.uuid == migration_uuid,
+                                       Migration.status.in_(list(from_statuses)))
+    with session_for(cell_url) as session:
+        return session.execute(query.values(status=status, **fields)).rowcount > 0
+
+
+def copy_for_instance(source_url: str, target_url: str, instance_uuid: str,
+                      hidden: bool) -> int:
+    """Make the target cell's migration records of the instance those of the source
+    cell (each keeps its uuid, gets its own id, and the ``hidden`` given); how many
+    were copied.
+
+    What the target held of the instance before is replaced in one transaction, so
+    a repeated copy (a redelivered move) leaves one record per uuid. A target that
+    shows any record of the instance holds the instance already (the move got past
+    its flip): it is left as it is, and a late copy cannot take its records back.
+    """
+    with session_for(source_url) as session:
+        rows = [{column.key: getattr(row, column.key) for column in Migration.__table__.columns
+                 if column.key not in ("id", "hidden")}
+                for row in session.scalars(sa.select(Migration).where(
+                    Migration.instance_uuid == instance_uuid).order_by(Migration.id))]
+    with session_for(target_url) as session:
+        # FOR UPDATE: a reveal of these rows waits until this copy is committed.
+        held = session.scalars(sa.select(Migration.hidden).where(
+            Migration.instance_uuid == instance_uuid).with_for_update()).all()
+        if not all(held):
+            return 0
+        session.execute(sa.delete(Migration).where(Migration.instance_uuid == instance_uuid))
+        session.add_all(Migration(**values, hidden=hidden) for values in rows)
+    return len(rows)
+
+
+def set_hidden(cell_url: str, instance_uuid: str, hidden: bool) -> int:
+    """Hide the instance's records in this cell from os-migrations, or show them; how
+    many rows that matched."""
+    with session_for(cell_url) as session:
+        return session.execute(sa.update(Migration).where(
+            Migration.instance_uuid == instance_uuid).values(hidden=hidden)).rowcount
+
+
+def purge_instance(cell_url: str, instance_uuid: str) -> None:
+    """Remove the instance's records from this cell (its row is purged: another cell
+    holds the instance and the copies of its records)."""
+    with session_for(cell_url) as session:
+        session.execute(sa.delete(Migration).where(Migration.instance_uuid == instance_uuid))

@@ -19,6 +19,7 @@ import pytest
 import redis as redis_lib
 import sqlalchemy as sa
 
+from api_cell.api.app import create_app
 from api_cell.manage import cmd as manage
 from api_cell.scheduler.scheduler import Scheduler
 from api_cell.superconductor import cmd as superconductor
@@ -38,6 +39,7 @@ from db.api import quotas as db_quotas
 from db.cell import instances as cell_instances
 from db.cell.models import InstanceAction, InstanceFault
 from db.engine import session_for
+from tests.functional.api.api_world import ADMIN, make_conf
 
 HEARTBEAT = 0.3
 FLAVOR = {"id": "1", "name": "tiny", "vcpus": 1, "ram": 64, "disk": 1, "ephemeral": 0,
@@ -293,3 +295,24 @@ def world(api_db, cell_dbs, placement_endpoint, redis_url, redis_prefix, tmp_pat
         yield built
     finally:
         built.close()
+
+
+@pytest.fixture
+def os_migrations(world: World) -> Iterator[Callable[[str], list[dict]]]:
+    """``GET /os-migrations{query}`` at 2.80 as an admin, through the compute API over
+    the world's databases; the migrations it lists."""
+    app = create_app(make_conf(world.api_db, world.redis_url, world.prefix,
+                               placement_endpoint=world.placement_endpoint))
+    client = app.test_client()
+
+    def listed(query: str = "") -> list[dict]:
+        reply = client.get(f"/v2.1/os-migrations{query}",
+                           headers={**ADMIN, "OpenStack-API-Version": "compute 2.80"})
+        assert reply.status_code == 200, reply.json
+        return reply.json["migrations"]
+
+    yield listed
+    # The shared Redis clients stay open: the world's conductors still use them.
+    backends = app.extensions["cellar"]["backends"]
+    backends.health.stop()
+    backends.pool.shutdown(wait=True)

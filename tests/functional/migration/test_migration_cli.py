@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import redis
 
-from api_cell.manage import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+from api_cell.manage import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
+from api_cell.manage import migration as manage_migration
+from api_cell.superconductor.cell_migration import migration_uuid_for
 from common import states, tasks
 from db.api import cells as api_cells
 from db.cell import instances as cell_instances
@@ -53,6 +56,29 @@ def test_migrate_refuses_a_disabled_target_and_a_busy_or_unknown_server(world, c
         EXIT_REFUSED
     assert f"no server {missing}" in capsys.readouterr().err
     assert _nothing_queued(world)
+
+
+def test_a_move_that_cannot_be_queued_gives_the_server_back(world, capsys, monkeypatch,
+                                                           os_migrations):
+    [server] = world.boot()
+
+    class Down:
+        def add(self, *_args):
+            raise redis.ConnectionError("redis is down")
+
+    monkeypatch.setattr(manage_migration, "_stream", lambda _conf: Down())
+    capsys.readouterr()
+
+    assert world.manage("cell", "migrate-instance", server, "--to-cell", "cell2") == \
+        EXIT_UNREACHABLE
+
+    assert "cannot queue the move: redis is down" in capsys.readouterr().err
+    world.assert_lives_only_in(server, "cell1")
+    [record] = os_migrations()
+    assert (record["uuid"], record["status"], record["source_compute"],
+            record["dest_compute"]) == (
+        migration_uuid_for(server, world.action_request_id(server)), "error",
+        "cell1-host", None)
 
 
 def test_migrate_without_target_is_a_usage_error(world):

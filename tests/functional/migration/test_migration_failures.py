@@ -11,8 +11,21 @@ from api_cell.manage import EXIT_REFUSED
 from api_cell.superconductor.cell_migration import CellMover, migration_uuid_for
 from common import liveness
 from db.cell import instances as cell_instances
+from db.cell import migration_records
 
 ZERO = {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
+
+
+def _assert_one_failed_record(world, os_migrations, server: str, dest: str | None) -> None:
+    """os-migrations lists the rolled-back move once, in error, kept by cell1 alone (the
+    target's hidden copy is gone)."""
+    [record] = os_migrations(f"?instance_uuid={server}")
+    assert record["uuid"] == migration_uuid_for(server, world.action_request_id(server))
+    assert (record["status"], record["migration_type"], record["source_compute"],
+            record["dest_compute"]) == ("error", "migration", "cell1-host", dest)
+    assert [m["uuid"] for m in os_migrations()] == [record["uuid"]]
+    assert migration_records.get_by_uuid(world.cells["cell2"].database_connection,
+                                         record["uuid"]) is None
 
 
 def _assert_stayed_in_cell1(world, server: str, capsys, reason: str) -> None:
@@ -40,7 +53,7 @@ def _stop_agent_keeping_it_scheduled(world, host: str) -> str:
     return node
 
 
-def test_target_host_down_rolls_back(world, capsys):
+def test_target_host_down_rolls_back(world, capsys, os_migrations):
     [server] = world.boot()
     node = _stop_agent_keeping_it_scheduled(world, "cell2-host")
     capsys.readouterr()
@@ -50,9 +63,10 @@ def test_target_host_down_rolls_back(world, capsys):
 
     _assert_stayed_in_cell1(world, server, capsys, "Spawn on cell2-host: UNAVAILABLE")
     assert world.placement.provider_usages(node) == ZERO
+    _assert_one_failed_record(world, os_migrations, server, "cell2-host")
 
 
-def test_unknown_target_host_rolls_back(world, capsys):
+def test_unknown_target_host_rolls_back(world, capsys, os_migrations):
     [server] = world.boot()
     real = world.agents.pop("cell2-host")
     real.stop(grace=1)
@@ -70,9 +84,10 @@ def test_unknown_target_host_rolls_back(world, capsys):
 
     _assert_stayed_in_cell1(world, server, capsys, "ghost-host")
     assert world.placement.provider_usages(ghost) == ZERO
+    _assert_one_failed_record(world, os_migrations, server, "ghost-host")
 
 
-def test_target_cell_without_capacity_rolls_back(world, capsys):
+def test_target_cell_without_capacity_rolls_back(world, capsys, os_migrations):
     [server] = world.boot()
     node = world.node("cell2-host")
     memory = world.placement.inventories(node)["inventories"]["MEMORY_MB"]
@@ -94,14 +109,21 @@ def test_target_cell_without_capacity_rolls_back(world, capsys):
     world.assert_lives_only_in(server, "cell1")
     assert "cell2" not in world.rows(server)
     assert world.placement.provider_usages(node)["MEMORY_MB"] == free - 32
+    _assert_one_failed_record(world, os_migrations, server, None)
     for filler in fillers:
         world.placement.release(filler)
-    # Once there is room again, the same server moves.
+    # Once there is room again, the same server moves; the failed move's record came
+    # along with the server's history.
     assert world.manage("cell", "migrate-instance", server, "--to-cell", "cell2") == 0
     world.assert_lives_only_in(server, "cell2")
+    moved, failed = os_migrations(f"?instance_uuid={server}")
+    assert (moved["status"], moved["dest_compute"]) == ("completed", "cell2-host")
+    assert (failed["status"], failed["dest_compute"]) == ("error", None)
+    assert len(os_migrations()) == 2
 
 
-def test_target_conductor_not_answering_times_out_and_rolls_back(world, capsys):
+def test_target_conductor_not_answering_times_out_and_rolls_back(world, capsys,
+                                                                 os_migrations):
     [server] = world.boot()
     world.mover.receive_timeout = 0.8
     world.conductors.pop("cell2").stop(grace=1)
@@ -124,6 +146,7 @@ def test_target_conductor_not_answering_times_out_and_rolls_back(world, capsys):
                and world.redis.xlen(conductor.stream.key) == 0, what="receive task done")
     world.assert_lives_only_in(server, "cell1")
     assert world.agents["cell2-host"].virt.power_states() == {}
+    _assert_one_failed_record(world, os_migrations, server, "cell2-host")
 
 
 STEPS = ["_hold_source_allocation", "_claim_target", "_copy_record", "_hand_receive",
@@ -131,7 +154,8 @@ STEPS = ["_hold_source_allocation", "_claim_target", "_copy_record", "_hand_rece
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_worker_dying_after_a_step_resumes_on_redelivery(world, monkeypatch, step):
+def test_worker_dying_after_a_step_resumes_on_redelivery(world, monkeypatch, step,
+                                                         os_migrations):
     [server] = world.boot()
     died = []
     original = getattr(CellMover, step)
@@ -155,3 +179,9 @@ def test_worker_dying_after_a_step_resumes_on_redelivery(world, monkeypatch, ste
     assert events.count(("conductor_migrate_server", "Success")) == 1
     assert world.usages()["cell1-host"] == ZERO
     assert cell_instances.get_many(world.cells["cell1"].database_connection, [server]) == {}
+    [record] = os_migrations()
+    assert (record["uuid"], record["status"], record["source_compute"],
+            record["dest_compute"]) == (
+        migration_uuid_for(server, world.action_request_id(server)), "completed",
+        "cell1-host", "cell2-host")
+    assert migration_records.page(world.cells["cell1"].database_connection, 10) == []

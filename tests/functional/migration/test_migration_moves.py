@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import re
 
+from api_cell.superconductor.cell_migration import migration_uuid_for
 from common import states, tasks
 from db.api import instances as api_instances
 from db.cell import instances as cell_instances
+from db.cell import migration_records
 
 
-def test_active_server_moves_with_its_history(world, capsys):
+def _assert_completed_record(world, os_migrations, server: str) -> dict:
+    """os-migrations lists the server's latest move once, completed, and only the
+    server's cell keeps it."""
+    wanted = migration_uuid_for(server, world.action_request_id(server))
+    [record] = [m for m in os_migrations() if m["uuid"] == wanted]
+    assert record in os_migrations(f"?instance_uuid={server}")
+    assert (record["status"], record["migration_type"]) == ("completed", "migration")
+    cell = world.cell_of(server)
+    for name, other in world.cells.items():
+        kept = [r.uuid for r in migration_records.page(other.database_connection, 100)
+                if r.instance_uuid == server]
+        assert (record["uuid"] in kept) == (name == cell), (name, kept)
+    return record
+
+
+def test_active_server_moves_with_its_history(world, capsys, os_migrations):
     [server] = world.boot()
     cell1 = world.cells["cell1"].database_connection
     cell_instances.add_fault(cell1, server, 500, "an old fault")
@@ -33,6 +50,17 @@ def test_active_server_moves_with_its_history(world, capsys):
                                   ("conductor_migrate_server", "Success")]
     assert world.usages()["cell1-host"] == {"VCPU": 0, "MEMORY_MB": 0, "DISK_GB": 0}
     assert world.usages()["cell2-host"] == {"VCPU": 1, "MEMORY_MB": 64, "DISK_GB": 1}
+    record = _assert_completed_record(world, os_migrations, server)
+    assert os_migrations() == [record]
+    assert {key: record[key] for key in (
+        "source_compute", "source_node", "dest_compute", "dest_node", "dest_host",
+        "old_instance_type_id", "new_instance_type_id", "user_id", "project_id")} == {
+        "source_compute": "cell1-host", "source_node": before.node,
+        "dest_compute": "cell2-host", "dest_node": "cell2-host", "dest_host": "cell2-host",
+        "old_instance_type_id": "1", "new_instance_type_id": "1", "user_id": None,
+        "project_id": None}
+    assert os_migrations("?host=cell2-host") == [record]
+    assert os_migrations("?status=completed&migration_type=migration") == [record]
 
 
 def test_stopped_server_ends_stopped(world):
@@ -57,7 +85,7 @@ def test_no_wait_returns_at_once_and_the_move_completes(world, capsys):
     world.assert_lives_only_in(server, "cell2")
 
 
-def test_a_task_delivered_again_after_the_move_changes_nothing(world):
+def test_a_task_delivered_again_after_the_move_changes_nothing(world, os_migrations):
     [server] = world.boot()
     assert world.manage("cell", "migrate-instance", server, "--to-cell", "cell2") == 0
     request_id = world.action_request_id(server)
@@ -70,17 +98,27 @@ def test_a_task_delivered_again_after_the_move_changes_nothing(world):
     world.assert_lives_only_in(server, "cell2")
     assert world.actions("cell2", server)["migrate"].count(
         ("conductor_migrate_server", "Success")) == 1
+    assert os_migrations() == [_assert_completed_record(world, os_migrations, server)]
 
 
-def test_server_moves_back_to_its_first_cell(world):
+def test_server_moves_back_to_its_first_cell(world, os_migrations):
     [server] = world.boot()
     assert world.manage("cell", "migrate-instance", server, "--to-cell", "cell2") == 0
     assert world.manage("cell", "migrate-instance", server, "--to-cell", "cell1") == 0
     world.assert_lives_only_in(server, "cell1")
     assert world.usages()["cell2-host"]["MEMORY_MB"] == 0
+    # Both moves, newest first, now kept by cell1 alone (the first one came back with
+    # the server's other records).
+    back, there = os_migrations(f"?instance_uuid={server}")
+    assert back == _assert_completed_record(world, os_migrations, server)
+    assert (there["status"], there["source_compute"], there["dest_compute"]) == (
+        "completed", "cell1-host", "cell2-host")
+    assert (back["source_compute"], back["dest_compute"]) == ("cell2-host", "cell1-host")
+    assert [r.uuid for r in migration_records.page(
+        world.cells["cell2"].database_connection, 100)] == []
 
 
-def test_drain_moves_twenty_running_servers(world, capsys):
+def test_drain_moves_twenty_running_servers(world, capsys, os_migrations):
     world.start_agent("cell2", host="cell2-host-b")
     servers = world.boot(20)
     capsys.readouterr()
@@ -106,5 +144,10 @@ def test_drain_moves_twenty_running_servers(world, capsys):
     assert all(not world.faults("cell1", s) and not world.actions("cell1", s)
                for s in servers)
     assert world.agents["cell1-host"].virt.power_states() == {}
+    listed = os_migrations()
+    assert sorted(m["instance_uuid"] for m in listed) == sorted(servers)
+    assert {(m["status"], m["source_compute"]) for m in listed} == {("completed",
+                                                                     "cell1-host")}
+    assert migration_records.page(cell1.database_connection, 100) == []
     assert world.manage("cell", "delete", "cell1", "--force") == 0
 

@@ -18,7 +18,7 @@ from api_cell.api.domain import networks
 from api_cell.scheduler import zones
 from api_cell.scheduler.hosts import Selection
 from api_cell.scheduler.scheduler import NoValidHost, Scheduler
-from common import leases, redis_client, states, tasks
+from common import hostnames, leases, redis_client, states, tasks
 from common.placement_client import PlacementClient
 from db import errors
 from db.api import fixed_ips
@@ -285,7 +285,10 @@ def _copy_tags(cell_url: str, build: api_instances.Build) -> None:
 
 
 def _instance_fields(build: api_instances.Build, **overrides: Any) -> dict[str, Any]:
-    snapshot = build.instance
+    """The instance row of a build request. The key name, description and hostname are
+    the request spec's (where updates while building put them), as are the access
+    addresses and config drive asked for at create."""
+    snapshot, spec = build.instance, build.spec
     fields = {
         "uuid": build.instance_uuid,
         "project_id": build.project_id,
@@ -296,6 +299,13 @@ def _instance_fields(build: api_instances.Build, **overrides: Any) -> dict[str, 
         "metadata_items": snapshot.get("metadata", {}),
         "availability_zone": snapshot.get("availability_zone"),
         "created_at": build.created_at,
+        "key_name": spec.get("key_name"),
+        "display_description": spec.get("description"),
+        "hostname": hostnames.of_request(snapshot["name"], spec),
+        "access_ip_v4": spec.get("access_ip_v4"),
+        "access_ip_v6": spec.get("access_ip_v6"),
+        "config_drive": spec.get("config_drive") or "",
+        "progress": 0,
     }
     fields.update(overrides)
     return fields

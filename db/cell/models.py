@@ -45,6 +45,17 @@ class Instance(TimestampMixin, Base):
     locked: orm.Mapped[bool] = orm.mapped_column(default=False, server_default=sa.false())
     locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(5))
     locked_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    # What Nova's instance row keeps and its lists filter and sort by. The API DB's
+    # request spec keeps the key name, description and hostname too (the views read
+    # them there); every writer of those keeps both in step.
+    hostname: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    key_name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    display_description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    access_ip_v4: orm.Mapped[str | None] = orm.mapped_column(sa.String(39))
+    access_ip_v6: orm.Mapped[str | None] = orm.mapped_column(sa.String(39))
+    # "True" if a config drive was asked for at create, else "" (Nova's values).
+    config_drive: orm.Mapped[str | None] = orm.mapped_column(sa.String(255))
+    progress: orm.Mapped[int | None] = orm.mapped_column()
 
 
 class InstanceFault(Base):

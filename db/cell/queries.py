@@ -22,10 +22,12 @@ DEFAULT_SORT = (("created_at", "desc"), ("uuid", "desc"))
 SORTABLE = frozenset({
     "created_at", "display_name", "uuid", "vm_state", "task_state", "power_state",
     "updated_at", "launched_at", "terminated_at", "host", "node", "availability_zone",
-    "user_id", "project_id", "image_ref", "locked", "locked_by"})
+    "user_id", "project_id", "image_ref", "locked", "locked_by", "key_name", "hostname",
+    "display_description", "access_ip_v4", "access_ip_v6", "config_drive", "progress"})
 _STRINGS = frozenset({"display_name", "uuid", "vm_state", "task_state", "host", "node",
                       "availability_zone", "user_id", "project_id", "image_ref",
-                      "locked_by"})
+                      "locked_by", "key_name", "hostname", "display_description",
+                      "access_ip_v4", "access_ip_v6", "config_drive"})
 _BINARY_COLLATION = {"mysql": "utf8mb4_bin", "mariadb": "utf8mb4_bin", "sqlite": "BINARY"}
 
 

@@ -215,14 +215,17 @@ def addresses_of(api_url: str, network: ProviderNetwork, instance_uuids: Iterabl
     return shown
 
 
-def matching(api_url: str, network: ProviderNetwork, pattern: str) -> set[str]:
-    """The servers holding an address that ``pattern`` (a regular expression, matched
-    from the address's start, as Nova's ``ip`` filter does) matches."""
+def matching(api_url: str, network: ProviderNetwork, pattern: str,
+             version: int = 4) -> set[str]:
+    """The servers holding an IPv4 (or, with ``version`` 6, IPv6) address that
+    ``pattern`` (a regular expression, matched from the address's start, as Nova's
+    ``ip`` and ``ip6`` filters do) matches."""
+    name = "ip" if version == 4 else "ip6"
     try:
         wanted = re.compile(pattern)
     except re.error as error:
-        raise errors.BadRequest(f"Invalid input for query parameters ip. Value: "
+        raise errors.BadRequest(f"Invalid input for query parameters {name}. Value: "
                                 f"{pattern}. It is not a valid regular expression.") \
             from error
     return {a.instance_uuid for a in fixed_ips.all_on(api_url, network.uuid)
-            if a.version == 4 and wanted.match(a.address)}
+            if a.version == version and wanted.match(a.address)}

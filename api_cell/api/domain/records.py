@@ -47,6 +47,13 @@ class Server:
     # Lock state (2.9) and the reason given when locking (2.73).
     locked: bool = False
     locked_reason: str | None = None
+    # Kept in the cell's row (in the request spec for a build request).
+    access_ip_v4: str | None = None
+    access_ip_v6: str | None = None
+    config_drive: str = ""
+    progress: int = 0
+    # The guest hostname the row keeps; None for a row written before it kept one.
+    hostname: str | None = None
     # Kept in the request spec (API DB), added by the domain after the read.
     key_name: str | None = None
     description: str | None = None
@@ -90,7 +97,10 @@ def from_build(build: Build) -> Server:
                   metadata=snapshot.get("metadata", {}),
                   availability_zone=snapshot.get("availability_zone"), host=None, node=None,
                   created_at=build.created_at, updated_at=None,
-                  tags=tuple(snapshot.get("tags") or ()))
+                  tags=tuple(snapshot.get("tags") or ()),
+                  access_ip_v4=build.spec.get("access_ip_v4"),
+                  access_ip_v6=build.spec.get("access_ip_v6"),
+                  config_drive=build.spec.get("config_drive") or "")
 
 
 def from_instance(row: Instance, fault: InstanceFault | None = None) -> Server:
@@ -105,4 +115,7 @@ def from_instance(row: Instance, fault: InstanceFault | None = None) -> Server:
                   availability_zone=row.availability_zone, host=row.host, node=row.node,
                   created_at=row.created_at, updated_at=row.updated_at,
                   launched_at=row.launched_at, fault=shown_fault,
-                  locked=bool(row.locked), locked_reason=row.locked_reason)
+                  locked=bool(row.locked), locked_reason=row.locked_reason,
+                  access_ip_v4=row.access_ip_v4, access_ip_v6=row.access_ip_v6,
+                  config_drive=row.config_drive or "", progress=row.progress or 0,
+                  hostname=row.hostname)

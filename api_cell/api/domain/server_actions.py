@@ -49,6 +49,9 @@ class Rebuild:
     trusted_certificates: Any = UNCHANGED
     # 2.90: the guest's new hostname, kept in the request spec as create keeps it.
     hostname: Any = UNCHANGED
+    # The addresses the server is said to be reached at; None clears one.
+    access_ip_v4: Any = UNCHANGED
+    access_ip_v6: Any = UNCHANGED
 
 
 def rebuild(backends: Backends, context: RequestContext, mapping: Mapping,
@@ -70,18 +73,23 @@ def rebuild(backends: Backends, context: RequestContext, mapping: Mapping,
         values["display_name"] = wanted.name
     if wanted.metadata is not None:
         values["metadata_items"] = dict(wanted.metadata)
+    # What both the request spec (which the views read) and the row (which lists
+    # filter and sort by) keep, by spec key and column.
+    kept = {("description", "display_description"): wanted.description,
+            ("key_name", "key_name"): (wanted.key_name if wanted.key_name is UNCHANGED
+                                       else key.name if key else None),
+            ("hostname", "hostname"): wanted.hostname,
+            ("access_ip_v4", "access_ip_v4"): wanted.access_ip_v4,
+            ("access_ip_v6", "access_ip_v6"): wanted.access_ip_v6}
+    changed = {names: value for names, value in kept.items() if value is not UNCHANGED}
+    values.update({column: value for (_key, column), value in changed.items()})
     actions.run(backends, context, mapping, actions.REBUILD, {"image_ref": image.uuid},
                 values)
-    spec_changes = {}
-    if wanted.description is not UNCHANGED:
-        spec_changes["description"] = wanted.description
+    spec_changes = {key: value for (key, _column), value in changed.items()}
     if wanted.key_name is not UNCHANGED:
-        spec_changes["key_name"] = key.name if key else None
         spec_changes["key_data"] = key.public_key if key else None
     if wanted.trusted_certificates is not UNCHANGED:
         spec_changes["trusted_image_certificates"] = wanted.trusted_certificates
-    if wanted.hostname is not UNCHANGED:
-        spec_changes["hostname"] = wanted.hostname
     if spec_changes:
         api_instances.update_spec(backends.api_url, mapping.instance_uuid, **spec_changes)
 

@@ -23,7 +23,7 @@ from api_cell.api import errors, request
 from api_cell.api.context import RequestContext
 from api_cell.api.domain import networks, servers
 from api_cell.api.domain.backends import Backends
-from common import states
+from common import hostnames, states
 from db.api import instances as api_instances
 from db.cell import queries as cell_queries
 
@@ -33,16 +33,15 @@ Sort = list[tuple[str, str]] | tuple[tuple[str, str], ...]
 DEFAULT_SORT = cell_queries.DEFAULT_SORT
 # Rows read from a cell at a time when regular expressions filter them after the query.
 _BATCH = 100
-# Sort keys Nova accepts that Cellar keeps nothing to sort by (or keeps in the API DB
-# only): accepted and ignored, as Nova ignores the keys of its own ignore list.
+# Sort keys Nova accepts that Cellar keeps nothing to sort by: accepted and ignored,
+# as Nova ignores the keys of its own ignore list.
 IGNORED_SORT_KEYS = frozenset({
-    "access_ip_v4", "access_ip_v6", "auto_disk_config", "config_drive",
-    "display_description", "hostname", "instance_type_id", "kernel_id", "key_name",
-    "launch_index", "progress", "ramdisk_id", "root_device_name", "architecture",
-    "cell_name", "cleaned", "default_ephemeral_device", "default_swap_device",
-    "deleted", "deleted_at", "disable_terminate", "ephemeral_gb", "ephemeral_key_uuid",
-    "id", "key_data", "launched_on", "memory_mb", "os_type", "reservation_id",
-    "root_gb", "shutdown_terminate", "user_data", "vcpus", "vm_mode"})
+    "auto_disk_config", "instance_type_id", "kernel_id", "launch_index", "ramdisk_id",
+    "root_device_name", "architecture", "cell_name", "cleaned",
+    "default_ephemeral_device", "default_swap_device", "deleted", "deleted_at",
+    "disable_terminate", "ephemeral_gb", "ephemeral_key_uuid", "id", "key_data",
+    "launched_on", "memory_mb", "os_type", "reservation_id", "root_gb",
+    "shutdown_terminate", "user_data", "vcpus", "vm_mode"})
 # Sort keys only administrators may use (others get 403, as from Nova).
 ADMIN_SORT_KEYS = frozenset({"host", "node"})
 
@@ -112,33 +111,37 @@ class Filters:
     # availability_zone, user_id, created_at, launched_at, terminated_at: for admins,
     # and from 2.83 for everyone; image_ref and locked for everyone).
     exact: dict[str, Any] = dataclasses.field(default_factory=dict)
-    # A regular expression one of the server's IPv4 addresses must match (``ip``).
+    # Regular expressions one of the server's IPv4 (``ip``) and one of its IPv6
+    # (``ip6``) addresses must match, from the address's start.
     ip: str | None = None
+    ip6: str | None = None
     # The flavor id of the server's flavor copy.
     flavor: str | None = None
     # The reservation id, kept in the API DB's request spec (matched here, after the
     # cell query, as are the regular expressions: SQL has no portable REGEXP).
     reservation_id: str | None = None
-    # Regular expressions searched in the name, the description and the key name.
-    name: re.Pattern | None = None
-    description: re.Pattern | None = None
-    key_name: re.Pattern | None = None
+    # Regular expressions searched in instance columns (SEARCHED_COLUMNS), as Nova
+    # searches every column its exact filters leave; a NULL matches none.
+    searched: dict[str, re.Pattern] = dataclasses.field(default_factory=dict)
 
     def any(self) -> bool:
         return bool(self.status is not None or self.tags or self.tags_any or
                     self.not_tags or self.not_tags_any or self.changes_since is not None
-                    or self.changes_before is not None or self.exact or self.ip is not None
+                    or self.changes_before is not None or self.exact or self.by_address()
                     or self.flavor is not None or self.after_query())
+
+    def by_address(self) -> bool:
+        """Whether the servers must hold an address matching ``ip`` or ``ip6``."""
+        return self.ip is not None or self.ip6 is not None
 
     def after_query(self) -> bool:
         """Whether some filters are matched here, after the cell query."""
-        return not (self.name is None and self.description is None
-                    and self.key_name is None and self.reservation_id is None)
+        return bool(self.searched) or self.reservation_id is not None
 
-    def reads_specs(self) -> bool:
-        """Whether some filters match what the request specs keep."""
-        return not (self.description is None and self.key_name is None
-                    and self.reservation_id is None)
+    def keeps_row(self, row: dict[str, Any]) -> bool:
+        """Whether a row's searched columns match their regular expressions."""
+        return all(_searched(pattern, row[column])
+                   for column, pattern in self.searched.items())
 
     def keeps_tags(self, tags: Iterable[str]) -> bool:
         """Whether a build request's tags (asked for at create, 2.52) pass the filters,
@@ -150,13 +153,11 @@ class Filters:
                 and not have & set(self.not_tags_any))
 
     def keeps_spec(self, instance_uuid: str, spec: dict[str, Any]) -> bool:
-        """Whether the key name, description and reservation id of a server's
-        request spec match (a server created before multiple create kept no
-        reservation id: the views show one made of its uuid)."""
+        """Whether the reservation id of a server's request spec matches (a server
+        created before multiple create kept none: the views show one made of its
+        uuid)."""
         reservation = spec.get("reservation_id", "r-" + instance_uuid.replace("-", "")[:8])
-        return (_searched(self.key_name, spec.get("key_name"))
-                and _searched(self.description, spec.get("description"))
-                and (self.reservation_id is None or reservation == self.reservation_id))
+        return self.reservation_id is None or reservation == self.reservation_id
 
     def keeps_build(self, build: api_instances.Build) -> bool:
         """Whether a build request (building, being scheduled, changed last when
@@ -168,13 +169,23 @@ class Filters:
                 and (self.changes_before is None or created <= self.changes_before)
                 and all(row[name] == value for name, value in self.exact.items())
                 and (self.flavor is None or str(flavor) == self.flavor)
-                and _searched(self.name, row["display_name"])
+                and self.keeps_row(row)
                 and self.keeps_spec(build.instance_uuid, build.spec)
                 and self.keeps_tags(build.instance.get("tags") or ()))
 
 
-def _searched(pattern: re.Pattern | None, text: str | None) -> bool:
-    return pattern is None or (text is not None and pattern.search(text) is not None)
+# The instance columns regular expression filters search, by query parameter.
+SEARCHED_COLUMNS = {"name": "display_name", "description": "display_description",
+                    "key_name": "key_name", "config_drive": "config_drive",
+                    "progress": "progress", "access_ip_v4": "access_ip_v4",
+                    "access_ip_v6": "access_ip_v6"}
+
+
+def _searched(pattern: re.Pattern | None, value: Any) -> bool:
+    # An integer column (progress) is searched as its decimal text, as Nova's REGEXP
+    # on MariaDB searches it.
+    return pattern is None or (value is not None
+                               and pattern.search(str(value)) is not None)
 
 
 def regex(name: str, text: str) -> re.Pattern:
@@ -189,7 +200,9 @@ def regex(name: str, text: str) -> re.Pattern:
 
 def build_row(build: api_instances.Build) -> dict[str, Any]:
     """The instance columns a build request would have in its cell, for sorting and
-    filtering it with the placed servers."""
+    filtering it with the placed servers (the superconductor writes the same values
+    when it places it)."""
+    spec = build.spec
     return {"uuid": build.instance_uuid, "created_at": build.created_at,
             "display_name": build.instance.get("name"), "vm_state": states.BUILDING,
             "task_state": states.SCHEDULING, "power_state": states.NOSTATE,
@@ -198,7 +211,12 @@ def build_row(build: api_instances.Build) -> dict[str, Any]:
             "availability_zone": build.instance.get("availability_zone"),
             "user_id": build.user_id, "project_id": build.project_id,
             "image_ref": build.instance.get("image_ref"), "locked": False,
-            "locked_by": None}
+            "locked_by": None, "key_name": spec.get("key_name"),
+            "display_description": spec.get("description"),
+            "hostname": hostnames.of_request(build.instance.get("name") or "", spec),
+            "access_ip_v4": spec.get("access_ip_v4"),
+            "access_ip_v6": spec.get("access_ip_v6"),
+            "config_drive": spec.get("config_drive") or "", "progress": 0}
 
 
 @functools.total_ordering
@@ -288,7 +306,7 @@ def _cell_rows(cell_url: str, backends: Backends, filters: Filters, limit: int |
     batch = None if limit is None else max(limit, _BATCH)
     while True:
         rows = cell_queries.page(cell_url, batch, after=after,
-                                 columns=("display_name",), **query)
+                                 columns=tuple(filters.searched), **query)
         kept += _matching(backends, filters, rows)
         if batch is None or len(rows) < batch or len(kept) >= limit:
             return kept[:limit]
@@ -297,10 +315,10 @@ def _cell_rows(cell_url: str, backends: Backends, filters: Filters, limit: int |
 
 def _matching(backends: Backends, filters: Filters,
               rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows whose name, and whose key name, description and reservation id (kept
-    in the API DB's request specs), pass the filters."""
-    rows = [row for row in rows if _searched(filters.name, row["display_name"])]
-    if not filters.reads_specs():
+    """The rows whose searched columns, and whose reservation id (kept in the API
+    DB's request specs), pass the filters."""
+    rows = [row for row in rows if filters.keeps_row(row)]
+    if filters.reservation_id is None:
         return rows
     specs = api_instances.specs_of(backends.api_url, [row["uuid"] for row in rows])
     return [row for row in rows
@@ -335,10 +353,9 @@ def list_page(backends: Backends, context: RequestContext, limit: int | None,
     if marker is not None:
         servers._check_marker(backends, context, marker, project_id)
         after = _marker_row(backends, marker, sort)
-    holders = None
-    if filters.ip is not None:
-        holders = networks.matching(backends.api_url, backends.network, filters.ip)
-        if not dataclasses.replace(filters, ip=None).any() and \
+    holders = _holders(backends, filters)
+    if holders is not None:
+        if not dataclasses.replace(filters, ip=None, ip6=None).any() and \
                 tuple(sort) == cell_queries.DEFAULT_SORT:
             before = None if after is None else (after["created_at"], after["uuid"])
             return _page_of_holders(backends, holders, limit, project_id, before)
@@ -347,7 +364,7 @@ def list_page(backends: Backends, context: RequestContext, limit: int | None,
     unavailable: list[str] = []
     if wanted_states is None or (states.BUILDING, "*") in wanted_states:
         candidates += _builds(backends, filters, limit, project_id, sort, after)
-    # Addresses are not in the cells: with an ip filter too, each cell gives every
+    # Addresses are not in the cells: with an ip or ip6 filter too, each cell gives every
     # match of the other filters and those holding no matching address are dropped
     # here (Nova, too, lifts the limit of its query when filtering by ip).
     query = functools.partial(
@@ -376,10 +393,22 @@ def list_page(backends: Backends, context: RequestContext, limit: int | None,
     return servers.Page(listed, sorted(set(unavailable) | set(failed)), next_marker)
 
 
+def _holders(backends: Backends, filters: Filters) -> set[str] | None:
+    """The servers holding an IPv4 address ``ip`` matches and an IPv6 one ``ip6``
+    matches (each where given); None without either filter."""
+    holders = None
+    for pattern, version in ((filters.ip, 4), (filters.ip6, 6)):
+        if pattern is not None:
+            found = networks.matching(backends.api_url, backends.network, pattern, version)
+            holders = found if holders is None else holders & found
+    return holders
+
+
 def _page_of_holders(backends: Backends, holders: set[str], limit: int,
                      project_id: str | None,
                      before: tuple[datetime.datetime, str] | None) -> servers.Page:
-    """A page of the servers holding a matching address when ``ip`` is the only filter:
+    """A page of the servers holding matching addresses when ``ip``/``ip6`` are the only
+    filters:
     chosen from their mappings in the API DB, where the addresses are too, so only the
     cells of the page's servers are read."""
     mappings = [m for m in api_instances.mappings_of(backends.api_url, sorted(holders))

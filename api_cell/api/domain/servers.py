@@ -34,6 +34,8 @@ LOG = logging.getLogger(__name__)
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 _RESERVATION_ALPHABET = string.ascii_lowercase + string.digits
+# A server's config_drive when its create asked for one (Nova's value; "" otherwise).
+CONFIG_DRIVE = "True"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +65,11 @@ class NewServer:
     # Multiple create: at least min_count servers, as many up to max_count as fit.
     min_count: int = 1
     max_count: int = 1
+    # The addresses the server is said to be reached at ("" or None: none), and
+    # whether a config drive was asked for: kept in the spec, then in the cell's row.
+    access_ip_v4: str | None = None
+    access_ip_v6: str | None = None
+    config_drive: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,6 +240,11 @@ def _requested(context: RequestContext, wanted: NewServer,
         spec["hostname"] = wanted.hostname
     if wanted.hints:
         spec["scheduler_hints"] = dict(wanted.hints)
+    if wanted.access_ip_v4:
+        spec["access_ip_v4"] = wanted.access_ip_v4
+    if wanted.access_ip_v6:
+        spec["access_ip_v6"] = wanted.access_ip_v6
+    spec["config_drive"] = CONFIG_DRIVE if wanted.config_drive else ""
     spec[networks.SPEC_KEY] = requested_networks
     if key is not None:
         spec["key_name"] = key.name

@@ -107,7 +107,9 @@ def _rebuild(mapping: Mapping, argument: dict[str, Any]) -> Reply:
         key_name=argument.get("key_name", more.UNCHANGED),
         user_data=argument.get("user_data"),
         trusted_certificates=argument.get("trusted_image_certificates", more.UNCHANGED),
-        hostname=argument.get("hostname", more.UNCHANGED))
+        hostname=argument.get("hostname", more.UNCHANGED),
+        access_ip_v4=server_handlers.access_address(argument, "accessIPv4"),
+        access_ip_v6=server_handlers.access_address(argument, "accessIPv6"))
     more.rebuild(request.backends(), request.context(), mapping, wanted)
     document = server_handlers.show(mapping.instance_uuid)
     document["server"]["adminPass"] = argument.get("adminPass") or "".join(

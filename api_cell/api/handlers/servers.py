@@ -51,10 +51,17 @@ def create() -> tuple[dict, int, dict[str, str]]:
                                destination=_destination(fields, zone),
                                hostname=fields.get("hostname"), hints=dict(hints),
                                networks=fields.get("networks"),
-                               min_count=min_count, max_count=max_count)
+                               min_count=min_count, max_count=max_count,
+                               access_ip_v4=fields.get("accessIPv4") or None,
+                               access_ip_v6=fields.get("accessIPv6") or None,
+                               config_drive=_true(fields.get("config_drive", False)))
     accepted = servers.create(request.backends(), request.context(), wanted)
-    return _created(accepted, fields.get("return_reservation_id", False)
-                    in (True, *schemas.TRUE_WORDS))
+    return _created(accepted, _true(fields.get("return_reservation_id", False)))
+
+
+def _true(value: bool | str) -> bool:
+    """A boolean body field the schema checked: JSON true or one of Nova's true words."""
+    return value in (True, *schemas.TRUE_WORDS)
 
 
 def _trusted_certs(fields: dict) -> tuple[str, ...] | None:
@@ -179,8 +186,18 @@ def update(server_id: str) -> dict:
     server_update.update(backends, mapping,
                          name=fields.get("name", server_update.UNCHANGED),
                          description=fields.get("description", server_update.UNCHANGED),
-                         hostname=fields.get("hostname", server_update.UNCHANGED))
+                         hostname=fields.get("hostname", server_update.UNCHANGED),
+                         access_ip_v4=access_address(fields, "accessIPv4"),
+                         access_ip_v6=access_address(fields, "accessIPv6"))
     return show(server_id)
+
+
+def access_address(fields: dict, name: str) -> str | None | object:
+    """An access address of an update or rebuild body: UNCHANGED if left out, None to
+    clear it (an empty string, as Nova takes it)."""
+    if name not in fields:
+        return server_update.UNCHANGED
+    return fields[name] or None
 
 
 def topology(server_id: str) -> dict:
@@ -216,10 +233,11 @@ def _with_host_status(found: list) -> list:
 
 def _filters() -> server_filters.Filters | None:
     """The list filters of the query, None if there are none: for everyone status,
-    changes-since, ip, name, image, flavor, reservation_id; tags from 2.26;
-    changes-before from 2.66; locked from 2.73; vm_state, task_state, power_state,
-    availability_zone, user_id, key_name, created_at, launched_at and terminated_at
-    for admins, and from 2.83 for everyone; description for admins.
+    changes-since, ip, name, image, flavor, reservation_id; ip6 from 2.5; tags from
+    2.26; changes-before from 2.66; locked from 2.73; vm_state, task_state,
+    power_state, availability_zone, user_id, key_name, config_drive, progress,
+    created_at, launched_at and terminated_at for admins, and from 2.83 for everyone;
+    description, access_ip_v4 and access_ip_v6 for admins.
 
     From 2.75 a parameter the API does not know is 400; the ones Nova knows and
     Cellar does not filter on yet are still ignored (see doc/compute_api.rst).
@@ -236,10 +254,11 @@ def _filters() -> server_filters.Filters | None:
         exact={**_exact_filters(), **_public_exact_filters()},
         flavor=_last_segment(query["flavor"]) if "flavor" in query else None,
         reservation_id=query.get("reservation_id"),
-        **_regex_filters(),
+        searched=_searched_filters(),
         changes_since=_time_param("changes-since"),
         changes_before=_time_param("changes-before") if request.at_least("2.66") else None,
         ip=query.get("ip") or None,
+        ip6=(query.get("ip6") or None) if _allowed_ip6() else None,
         **{name.replace("-", "_"): server_filters.split_tags(query[name])
            for name in tag_names if name in query and request.at_least("2.26")})
     if wanted.changes_since is not None and wanted.changes_before is not None and \
@@ -280,17 +299,27 @@ def _public_exact_filters() -> dict:
     return exact
 
 
-def _regex_filters() -> dict:
-    """The regular expression filters: name for everyone, key_name for admins and from
-    2.83 for everyone, description for admins (as Nova drops them for others)."""
+# Regular expression filters on instance columns, beyond name (for everyone): for
+# admins, and from 2.83 for everyone; for admins only. Nova drops the others'.
+_SEARCHED_FROM_2_83 = ("key_name", "config_drive", "progress")
+_SEARCHED_BY_ADMINS = ("description", "access_ip_v4", "access_ip_v6")
+
+
+def _searched_filters() -> dict:
+    """The regular expression filters on instance columns, by column."""
     query = request.query()
     names = ["name"]
     if request.context().is_admin or request.at_least("2.83"):
-        names.append("key_name")
+        names += _SEARCHED_FROM_2_83
     if request.context().is_admin:
-        names.append("description")
-    return {name: server_filters.regex(name, query[name])
+        names += _SEARCHED_BY_ADMINS
+    return {server_filters.SEARCHED_COLUMNS[name]: server_filters.regex(name, query[name])
             for name in names if name in query}
+
+
+def _allowed_ip6() -> bool:
+    """Whether ``ip6`` filters: for admins, and from 2.5 for everyone (as in Nova)."""
+    return request.context().is_admin or request.at_least("2.5")
 
 
 def _last_segment(ref: str) -> str:

@@ -125,8 +125,8 @@ def rebuild(version: tuple[int, int]) -> dict[str, Any]:
         "metadata": types.METADATA,
         "preserve_ephemeral": {"type": "boolean"},
         "OS-DCF:diskConfig": _DISK_CONFIG,
-        "accessIPv4": {"type": "string", "maxLength": 15},
-        "accessIPv6": {"type": "string", "maxLength": 39},
+        "accessIPv4": servers.ACCESS_IPV4,
+        "accessIPv6": servers.ACCESS_IPV6,
     }
     if version < (2, 57):
         properties["personality"] = {"type": "array", "items": {

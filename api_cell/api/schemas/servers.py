@@ -8,6 +8,11 @@ TRUE_WORDS = ("True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"
 FALSE_WORDS = ("False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no",
                "n", "f")
 
+# The addresses a tenant says the server is reached at (shown, never configured);
+# an empty string clears one.
+ACCESS_IPV4 = {"type": "string", "format": "ipv4"}
+ACCESS_IPV6 = {"type": "string", "format": "ipv6"}
+
 CREATE = types.envelope("server", {
     "type": "object",
     "properties": {
@@ -29,6 +34,10 @@ CREATE = types.envelope("server", {
             "type": "object", "properties": {"name": {"type": "string"}}}},
         "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
         "key_name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "accessIPv4": ACCESS_IPV4,
+        "accessIPv6": ACCESS_IPV6,
+        # Kept and shown ("True" or ""); Cellar's agents attach no config drive.
+        "config_drive": {"enum": [True, False, *TRUE_WORDS, *FALSE_WORDS]},
         # openstackclient restates imageRef as a mapping of the image to local disk;
         # volumes are not served, so that is the only mapping accepted.
         "block_device_mapping_v2": {"type": "array", "maxItems": 1, "items": {
@@ -149,13 +158,13 @@ def migrate(version: tuple[int, int]) -> dict:
 
 
 def update(version: tuple[int, int]) -> dict:
-    """The body of PUT /servers/{id}: ``name``, ``description`` from 2.19,
-    ``hostname`` from 2.90.
+    """The body of PUT /servers/{id}: ``name``, ``accessIPv4``, ``accessIPv6``,
+    ``description`` from 2.19, ``hostname`` from 2.90.
 
-    Nova's ``accessIPv4``/``accessIPv6``/``OS-DCF:diskConfig`` are refused: Cellar
-    keeps no access addresses and has one disk layout.
+    Nova's ``OS-DCF:diskConfig`` is refused: Cellar has one disk layout.
     """
-    properties: dict = {"name": types.NAME}
+    properties: dict = {"name": types.NAME, "accessIPv4": ACCESS_IPV4,
+                        "accessIPv6": ACCESS_IPV6}
     if version >= (2, 19):
         properties["description"] = {"type": ["string", "null"], "maxLength": 255,
                                      "pattern": r"^[^\x00-\x1f\x7f]*$"}

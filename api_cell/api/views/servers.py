@@ -8,7 +8,7 @@ from typing import Any
 
 from api_cell.api.domain.records import Server, UnknownServer
 from api_cell.api.views import links
-from common import states
+from common import hostnames, states
 
 
 def host_id(project_id: str, host: str | None) -> str:
@@ -68,11 +68,11 @@ def detail(server: Server | UnknownServer, base_url: str,
         "updated": links.isotime(server.updated_at or server.created_at),
         "addresses": {name: [dict(a) for a in held]
                       for name, held in server.addresses.items()},
-        "accessIPv4": "",
-        "accessIPv6": "",
+        "accessIPv4": server.access_ip_v4 or "",
+        "accessIPv6": server.access_ip_v6 or "",
         "key_name": server.key_name,
-        "config_drive": "",
-        "progress": 0,
+        "config_drive": server.config_drive,
+        "progress": server.progress,
         "security_groups": [{"name": "default"}],
         "OS-DCF:diskConfig": "MANUAL",
         "OS-EXT-AZ:availability_zone": server.availability_zone or "",
@@ -182,14 +182,10 @@ def _from_2_90(server: Server, version: tuple[int, int], base_url: str) -> dict[
 
 
 def _guest_hostname(server: Server) -> str:
-    """The hostname asked for (2.90), else one made of the server's name."""
-    return server.spec.get("hostname") or _hostname(server.name)
-
-
-def _hostname(name: str) -> str:
-    """A DNS label made of the server's name, as the guest would be named."""
-    label = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower())
-    return label.strip("-")[:63] or "server"
+    """The hostname asked for (2.90, kept in the spec and the row alike), else the one
+    the row got when placed (made of the name then: a rename keeps it, as in Nova),
+    else, for a build request or a row older than that column, one made of the name."""
+    return server.spec.get("hostname") or server.hostname or hostnames.from_name(server.name)
 
 
 def _image(server: Server | UnknownServer, base_url: str) -> dict[str, Any] | str:

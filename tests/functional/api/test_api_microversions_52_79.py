@@ -420,7 +420,7 @@ def test_server_update_renames_and_describes(client, world, catalog):
     assert cleared["description"] is None and cleared["name"] == "renamed"
     for version, body in (("2.18", {"server": {"description": "d"}}),
                           ("2.75", {"server": {"name": ""}}),
-                          ("2.75", {"server": {"accessIPv4": "10.0.0.1"}}),
+                          ("2.75", {"server": {"accessIPv4": "10.0.0.256"}}),
                           ("2.75", {"name": "x"})):
         assert client.put(path, headers=v(version, ALICE), json=body).status_code == 400
     assert client.put(path, headers=v("2.75", BOB),

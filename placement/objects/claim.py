@@ -14,7 +14,9 @@ them together), and that its project, user and type exist.
 Anything else takes the checked path (``allocation.replace``), which reads the
 database and gives the authoritative answer: a stale index, a consumer that
 exists, an owner seen for the first time, a claim the index finds over capacity,
-several consumers at once, SQLite.
+several consumers at once, SQLite. A provider found stale is left to the checked
+path until the change log reloads it into the index, so workers claiming the same
+providers in turn do not pay for a failed try on every claim.
 """
 
 from __future__ import annotations
@@ -80,7 +82,13 @@ def _claimed_from_index(url: str, items: list[allocation.ConsumerAllocations]) -
     with engine.connect() as conn:
         try:
             _writes(item, plan).commit_alone(conn)
-        except GuardFailed:
+        except GuardFailed as failed:
+            if failed.guard == allocation.PROVIDER_GUARD:
+                # Another process wrote one of them: until this worker's index hears
+                # of it, their claims go straight to the checked path.
+                with index.lock:
+                    for claim in plan:
+                        index.doubt(claim.provider, claim.seen)
             return False
     with index.lock:
         for claim in plan:
@@ -95,7 +103,7 @@ def _plan(index: provider_index.ProviderIndex,
     plan = []
     for rp_uuid, resources in item.allocations.items():
         provider = index.providers.get(index.by_uuid.get(rp_uuid, -1))
-        if provider is None:
+        if provider is None or provider.generation is None:
             return None
         amounts: dict[int, int] = {}
         for rc, amount in resources.items():

@@ -90,7 +90,8 @@ class Provider:
         self.root_id = root_id
         # Read in the same snapshot as the inventory and usage: a claim checked
         # against them is valid while the provider's row still has this generation.
-        self.generation = generation
+        # None: a claim found the database past it; unknown until the next reload.
+        self.generation: int | None = generation
         self.inventory: dict[int, Inventory] = {}
         self.used: dict[int, int] = {}
         self.traits: frozenset[str] = frozenset()
@@ -315,6 +316,13 @@ class ProviderIndex:
                     sa.select(RP.c.id, RP.c.generation).where(RP.c.id.in_(sorted(known)))):
                 known[pid].generation = generation
             self._read_usage(conn, known, ALLOC.c.resource_provider_id.in_(sorted(known)))
+
+    def doubt(self, provider: Provider, seen: int) -> None:
+        """A claim found ``provider`` past generation ``seen`` in the database: no
+        claim is checked against it here until the change log reloads it (the caller
+        holds the lock)."""
+        if provider.generation == seen:
+            provider.generation = None
 
     def claimed(self, provider: Provider, seen: int, amounts: dict[int, int]) -> None:
         """Apply a claim this process committed on ``provider`` at generation ``seen``

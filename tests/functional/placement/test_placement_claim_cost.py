@@ -110,7 +110,7 @@ def test_a_new_consumer_claim_the_index_knows_is_one_round_trip(
 @pytest.mark.mariadb
 def test_a_stale_index_sends_the_claim_down_the_checked_path(
         client, commands, placement_db: str) -> None:
-    rp = _provider(client, 2)
+    rp = _provider(client, 8)
     assert _claim(client, rp) == 204
     _candidates(client)
     # Another process fills the provider after this worker's index read it.
@@ -123,6 +123,15 @@ def test_a_stale_index_sends_the_claim_down_the_checked_path(
     assert _claim(client, rp) == 204
     # The compare-and-swap refused the index's generation; the checked path read.
     assert commands == ["BEGIN", "ROLLBACK", "SELECT", "BEGIN", "COMMIT"]
+    # Until the index hears of the change, the provider's claims go straight there;
+    # once it has, they come from the index again.
+    commands.clear()
+    assert _claim(client, rp) == 204
+    assert commands == ["SELECT", "BEGIN", "COMMIT"]
+    _candidates(client)
+    commands.clear()
+    assert _claim(client, rp) == 204
+    assert commands == ["BEGIN"]
 
 
 @pytest.mark.mariadb

@@ -23,6 +23,7 @@ from compute_agent.conductor_client import ConductorClient
 from compute_agent.image_cache import ImageCache
 from compute_agent.resources import AllocationPolicy, ResourceReporter
 from compute_agent.service import Agent
+from compute_agent.virt.disks import OverlayDisks
 from compute_agent.virt.driver import DriverError
 from compute_agent.virt.libvirt import LibvirtDriver
 from protos import rpc
@@ -60,7 +61,9 @@ def build_agent(conf: cfg.ConfigOpts, host: str) -> Agent:
         reserved_host_disk_mb=compute.reserved_host_disk_mb)
     placement = placement_client.from_conf(conf)
     virt = LibvirtDriver(compute.libvirt_uri, host, storage_pool=compute.storage_pool,
-                         local_gb=compute.local_gb, shutdown_timeout=compute.shutdown_timeout)
+                         local_gb=compute.local_gb, shutdown_timeout=compute.shutdown_timeout,
+                         virt_type=compute.virt_type,
+                         disks=OverlayDisks(compute.instances_dir))
     tls = rpc.TLSFiles.from_options(compute.tls_cert_file, compute.tls_key_file,
                                     compute.tls_ca_file)
     return Agent(host, virt,

@@ -19,6 +19,12 @@ compute_opts = [
     cfg.StrOpt("libvirt_uri", default="test:///default",
                help="libvirt connection URI; test:///default is libvirt's in-process test "
                     "hypervisor, qemu:///system boots real guests."),
+    cfg.StrOpt("virt_type", default="auto", choices=("auto", "kvm", "qemu"),
+               help="How QEMU runs guests on a qemu:// connection: kvm (hardware "
+                    "acceleration), qemu (TCG emulation, slow but needs no /dev/kvm), or "
+                    "auto: kvm when the host has /dev/kvm. Set qemu where /dev/kvm exists "
+                    "but QEMU's user may not open it (guests then fail to start with "
+                    "'Could not access KVM kernel module')."),
     cfg.StrOpt("storage_pool",
                help="libvirt storage pool whose capacity is the host's disk (DISK_GB); "
                     "unset means the first active pool. Ignored when local_gb is set."),
@@ -53,6 +59,10 @@ compute_opts = [
     cfg.StrOpt("image_cache_dir", default="$state_path/image-cache",
                help="Directory where the agent keeps the images it fetched, one file per "
                     "image, so each is downloaded once per host."),
+    cfg.StrOpt("instances_dir", default="$state_path/instances",
+               help="Directory of the guests' root disks on qemu:// connections: one "
+                    "qcow2 overlay per guest on its cached image, removed with the guest. "
+                    "QEMU's user must be able to read and write it."),
     cfg.StrOpt("image_token", default="admin", secret=True,
                help="Token the agent sends to the image service. With noauth2, 'admin' "
                     "is an administrator and may read every image."),

@@ -8,6 +8,7 @@ driver only ever sees domains named ``instance-<uuid>`` tagged with its own host
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -18,6 +19,7 @@ import libvirt
 
 from common import states
 from compute_agent.virt import console, driver
+from compute_agent.virt.disks import OverlayDisks
 
 LOG = logging.getLogger(__name__)
 
@@ -49,17 +51,32 @@ def domain_name(instance_uuid: str) -> str:
     return NAME_PREFIX + instance_uuid
 
 
-def domain_type(hypervisor_type: str, kvm_available: bool) -> str:
-    """The ``<domain type=...>`` for a connection whose ``getType()`` is ``hypervisor_type``."""
+def domain_type(hypervisor_type: str, kvm_available: bool, wanted: str = "auto") -> str:
+    """The ``<domain type=...>`` for a connection whose ``getType()`` is
+    ``hypervisor_type``: ``wanted`` (kvm or qemu, the latter being TCG emulation), or
+    with "auto" kvm when it is available."""
     if hypervisor_type == "TEST":
         return "test"
     if hypervisor_type == "QEMU":
+        if wanted != "auto":
+            return wanted
         return "kvm" if kvm_available else "qemu"
     raise driver.DriverError(f"unsupported libvirt hypervisor {hypervisor_type}")
 
 
-def domain_xml(spec: driver.GuestSpec, host: str, virt_type: str) -> str:
-    """The domain definition of a guest."""
+@dataclasses.dataclass(frozen=True)
+class RootDisk:
+    """The file a guest boots from, in a format QEMU names."""
+
+    path: str
+    format: str
+    # Writes go to an overlay libvirt throws away (test domains, which run nothing).
+    transient: bool = False
+
+
+def domain_xml(spec: driver.GuestSpec, host: str, virt_type: str,
+               root: RootDisk | None = None) -> str:
+    """The domain definition of a guest (booting from ``root`` when it has one)."""
     domain = ET.Element("domain", type=virt_type)
     ET.SubElement(domain, "name").text = domain_name(spec.instance_uuid)
     ET.SubElement(domain, "uuid").text = spec.instance_uuid
@@ -78,8 +95,8 @@ def domain_xml(spec: driver.GuestSpec, host: str, virt_type: str) -> str:
     for network_uuid, address, mac in spec.interfaces:
         ET.SubElement(instance, f"{{{METADATA_NS}}}interface", network=network_uuid,
                       address=address, mac=mac)
-    if spec.image_path:
-        _image_disk(ET.SubElement(domain, "devices"), spec.image_path, spec.image_format)
+    if root is not None:
+        _disk(ET.SubElement(domain, "devices"), root)
     ET.register_namespace(METADATA_PREFIX, METADATA_NS)
     return ET.tostring(domain, encoding="unicode")
 
@@ -89,17 +106,18 @@ _QEMU_FORMATS = {"qcow2": "qcow2", "raw": "raw", "vmdk": "vmdk", "vdi": "vdi",
                  "vhdx": "vhdx", "vhd": "vpc"}
 
 
-def _image_disk(devices: ET.Element, path: str, disk_format: str | None) -> None:
-    """The root disk on the cached image file.
+def qemu_format(disk_format: str | None) -> str:
+    """QEMU's name of an image's disk format (raw for one it does not read as is)."""
+    return _QEMU_FORMATS.get(disk_format or "", "raw")
 
-    Transient: the guest's writes go to an overlay libvirt throws away when the guest
-    stops, so the cached image other guests share is never changed.
-    """
+
+def _disk(devices: ET.Element, root: RootDisk) -> None:
     disk = ET.SubElement(devices, "disk", type="file", device="disk")
-    ET.SubElement(disk, "driver", name="qemu", type=_QEMU_FORMATS.get(disk_format or "", "raw"))
-    ET.SubElement(disk, "source", file=path)
+    ET.SubElement(disk, "driver", name="qemu", type=root.format)
+    ET.SubElement(disk, "source", file=root.path)
     ET.SubElement(disk, "target", dev="vda", bus="virtio")
-    ET.SubElement(disk, "transient")
+    if root.transient:
+        ET.SubElement(disk, "transient")
 
 
 def power_state(libvirt_state: int) -> int:
@@ -112,8 +130,10 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def __init__(self, uri: str, host: str, storage_pool: str | None = None,
                  local_gb: int = 0, shutdown_timeout: float = 60.0,
-                 poll_interval: float = 0.5) -> None:
+                 poll_interval: float = 0.5, virt_type: str = "auto",
+                 disks: OverlayDisks | None = None) -> None:
         self.host = host
+        self.disks = disks
         self.storage_pool = storage_pool
         self.local_gb = local_gb
         self.shutdown_timeout = shutdown_timeout
@@ -122,7 +142,8 @@ class LibvirtDriver(driver.ComputeDriver):
             self.conn = libvirt.open(uri)
         except libvirt.libvirtError as error:
             raise driver.DriverError(f"cannot connect to {uri}: {error}") from error
-        self.virt_type = domain_type(self.conn.getType(), os.path.exists("/dev/kvm"))
+        self.virt_type = domain_type(self.conn.getType(), os.path.exists("/dev/kvm"),
+                                     virt_type)
         self.consoles = console.ConsoleLogs()
 
     def resources(self) -> driver.HostResources:
@@ -193,24 +214,46 @@ class LibvirtDriver(driver.ComputeDriver):
         try:
             self._lookup(spec.instance_uuid)
         except driver.InstanceNotFound:
+            xml = domain_xml(spec, self.host, self.virt_type, self._root_disk(spec))
             try:
-                self.conn.defineXML(domain_xml(spec, self.host, self.virt_type))
+                self.conn.defineXML(xml)
             except libvirt.libvirtError as error:
                 raise driver.DriverError(
                     f"cannot define instance {spec.instance_uuid}: {error}") from error
         return self._do(spec.instance_uuid, _start)
+
+    def _root_disk(self, spec: driver.GuestSpec) -> RootDisk | None:
+        """What the guest boots from: nothing without an image; for a test domain
+        (which runs nothing) the cached image itself; else an overlay of its own."""
+        if not spec.image_path:
+            return None
+        base_format = qemu_format(spec.image_format)
+        if self.virt_type == "test":
+            return RootDisk(spec.image_path, base_format, transient=True)
+        if self.disks is None:
+            raise driver.DriverError(f"instance {spec.instance_uuid}: this agent has no "
+                                     "directory for guest disks")
+        overlay = self.disks.create(spec.instance_uuid, spec.image_path, base_format)
+        return RootDisk(str(overlay), "qcow2")
 
     def destroy(self, instance_uuid: str) -> bool:
         self.consoles.forget(instance_uuid)
         try:
             domain = self._lookup(instance_uuid)
         except driver.InstanceNotFound:
+            # A spawn may have made the disk and failed to define the guest.
+            self._remove_disk(instance_uuid)
             return False
         try:
             _remove(domain)
         except libvirt.libvirtError as error:
             raise driver.DriverError(f"instance {instance_uuid}: {error}") from error
+        self._remove_disk(instance_uuid)
         return True
+
+    def _remove_disk(self, instance_uuid: str) -> None:
+        if self.disks is not None:
+            self.disks.remove(instance_uuid)
 
     def power_on(self, instance_uuid: str) -> int:
         return self._do(instance_uuid, _start)

@@ -115,12 +115,18 @@ def test_backed_driver_passes_the_cached_file(tmp_path):
     assert backed.power_states is virt.power_states
 
 
-def test_domain_xml_boots_from_the_cached_image():
-    xml = libvirt_driver.domain_xml(_spec(image_path="/cache/img", image_format="vhd"),
-                                    "h1", "test")
-    disk = ET.fromstring(xml).find("devices/disk")
+def test_domain_xml_boots_from_its_root_disk():
+    root = libvirt_driver.RootDisk("/cache/img", libvirt_driver.qemu_format("vhd"),
+                                   transient=True)
+    disk = ET.fromstring(libvirt_driver.domain_xml(_spec(), "h1", "test", root)).find(
+        "devices/disk")
     assert disk.find("source").get("file") == "/cache/img"
     assert disk.find("driver").get("type") == "vpc"
     assert disk.find("transient") is not None
+    overlay = libvirt_driver.RootDisk("/disks/u.qcow2", "qcow2")
+    disk = ET.fromstring(libvirt_driver.domain_xml(_spec(), "h1", "kvm", overlay)).find(
+        "devices/disk")
+    assert (disk.find("source").get("file"), disk.find("transient")) == (
+        "/disks/u.qcow2", None)
     assert ET.fromstring(libvirt_driver.domain_xml(_spec(), "h1", "test")).find(
         "devices") is None

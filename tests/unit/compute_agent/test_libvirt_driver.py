@@ -68,6 +68,10 @@ def test_domain_type():
     assert libvirt_driver.domain_type("TEST", kvm_available=True) == "test"
     assert libvirt_driver.domain_type("QEMU", kvm_available=True) == "kvm"
     assert libvirt_driver.domain_type("QEMU", kvm_available=False) == "qemu"
+    # An operator's choice wins over what the host seems to offer.
+    assert libvirt_driver.domain_type("QEMU", kvm_available=True, wanted="qemu") == "qemu"
+    assert libvirt_driver.domain_type("QEMU", kvm_available=False, wanted="kvm") == "kvm"
+    assert libvirt_driver.domain_type("TEST", kvm_available=True, wanted="kvm") == "test"
     with pytest.raises(driver.DriverError):
         libvirt_driver.domain_type("Xen", kvm_available=False)
 

@@ -104,3 +104,21 @@ def _set_created(api_db: str, instance_uuid: str, created_at: datetime.datetime)
         session.execute(sa.update(InstanceMapping)
                         .where(InstanceMapping.instance_uuid == instance_uuid)
                         .values(created_at=created_at))
+
+
+def paged_servers(client, url: str, headers: dict, field: str = "id",
+                  most: int = 100) -> list:
+    """``field`` of every server of the list at ``url`` (which sets ``limit``), page by
+    page, each page asked with the previous one's last id as marker, until a page
+    has no next link; at most ``most`` pages."""
+    found: list = []
+    marker = None
+    for _page in range(most):
+        suffix = f"&marker={marker}" if marker else ""
+        reply = client.get(url + suffix, headers=headers)
+        assert reply.status_code == 200, reply.json
+        found += [server[field] for server in reply.json["servers"]]
+        if "servers_links" not in reply.json:
+            return found
+        marker = reply.json["servers"][-1]["id"]
+    raise AssertionError(f"{url}: still a next link after {most} pages")

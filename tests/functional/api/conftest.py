@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import flask
 import pytest
+import redis as redis_lib
 
 from api_cell.api.app import create_app
-from common import redis_client
+from api_cell.scheduler.scheduler import Scheduler
+from api_cell.superconductor.builder import Builder
+from common import liveness, redis_client
+from common.placement_client import PlacementClient
 from db.api import cells as db_cells
 from tests.functional.api.api_world import World, make_conf
 
@@ -42,3 +47,26 @@ def app(world: World) -> Iterator[flask.Flask]:
 def client(app: flask.Flask) -> flask.testing.FlaskClient:
     """A test client of ``app``."""
     return app.test_client()
+
+
+# The one host of ``builder``'s cell: room for every test's servers.
+HOST_INVENTORY = {rc: {"total": total, "reserved": 0, "min_unit": 1, "max_unit": total,
+                       "step_size": 1, "allocation_ratio": 1.0}
+                  for rc, total in (("VCPU", 64), ("MEMORY_MB", 65536), ("DISK_GB", 1000))}
+
+
+@pytest.fixture
+def builder(app: flask.Flask, world: World) -> Builder:
+    """A superconductor over the API's world (and its provider network): one live
+    host in cell1."""
+    placement = PlacementClient(world.placement_endpoint)
+    node = str(uuid.uuid4())
+    placement.ensure_provider(node, "cell1-host")
+    placement.set_inventories(node, HOST_INVENTORY)
+    redis = redis_lib.Redis.from_url(world.redis_url, decode_responses=True)
+    liveness.mark_up(redis, world.redis_prefix, node, 60,
+                     {"host": "cell1-host", "cell_uuid": world.cells["cell1"].uuid})
+    cache = db_cells.CellCache(world.api_db, max_age=0)
+    scheduler = Scheduler(placement, redis, world.redis_prefix, cache)
+    return Builder(world.api_db, cache, scheduler, placement, world.redis_url,
+                   world.redis_prefix, network=app.extensions["cellar"]["backends"].network)

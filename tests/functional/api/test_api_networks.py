@@ -4,47 +4,20 @@ the superconductor's boot flow."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-import redis as redis_lib
 from sqlalchemy import event
 
 from api_cell.api.domain import networks
-from api_cell.scheduler.scheduler import Scheduler
-from api_cell.superconductor.builder import Builder
-from common import liveness
-from common.placement_client import PlacementClient
 from db import engine as db_engine
-from db.api import cells as db_cells
 from db.api import fixed_ips
 from tests.functional.api.api_world import ALICE, BOB
 
 V237 = {**ALICE, "OpenStack-API-Version": "compute 2.37"}
-INVENTORY = {rc: {"total": total, "reserved": 0, "min_unit": 1, "max_unit": total,
-                  "step_size": 1, "allocation_ratio": 1.0}
-             for rc, total in (("VCPU", 64), ("MEMORY_MB", 65536), ("DISK_GB", 1000))}
 
 
 @pytest.fixture
 def network(app) -> networks.ProviderNetwork:
     return app.extensions["cellar"]["backends"].network
-
-
-@pytest.fixture
-def builder(world, network) -> Builder:
-    """A superconductor over the API's world: one live host in cell1."""
-    placement = PlacementClient(world.placement_endpoint)
-    node = str(uuid.uuid4())
-    placement.ensure_provider(node, "cell1-host")
-    placement.set_inventories(node, INVENTORY)
-    redis = redis_lib.Redis.from_url(world.redis_url, decode_responses=True)
-    liveness.mark_up(redis, world.redis_prefix, node, 60,
-                     {"host": "cell1-host", "cell_uuid": world.cells["cell1"].uuid})
-    cache = db_cells.CellCache(world.api_db, max_age=0)
-    scheduler = Scheduler(placement, redis, world.redis_prefix, cache)
-    return Builder(world.api_db, cache, scheduler, placement, world.redis_url,
-                   world.redis_prefix, network=network)
 
 
 @pytest.fixture

@@ -5,30 +5,20 @@ real cells; access addresses on create, update and rebuild; the cell schema's 00
 from __future__ import annotations
 
 import datetime
-import uuid
 
 import pytest
-import redis as redis_lib
 import sqlalchemy as sa
 
-from api_cell.scheduler.scheduler import Scheduler
-from api_cell.superconductor.builder import Builder
-from common import liveness
-from common.placement_client import PlacementClient
 from db import engine as db_engine
 from db import migrate
-from db.api import cells as db_cells
 from db.api import instances as api_instances
 from db.api.models import FixedIp
 from db.cell import instances as cell_instances
 from db.engine import session_for
-from tests.functional.api.api_world import ADMIN, ALICE
+from tests.functional.api.api_world import ADMIN, ALICE, paged_servers
 
 START = datetime.datetime(2024, 1, 1)
 DAY = datetime.timedelta(days=1)
-INVENTORY = {rc: {"total": total, "reserved": 0, "min_unit": 1, "max_unit": total,
-                  "step_size": 1, "allocation_ratio": 1.0}
-             for rc, total in (("VCPU", 64), ("MEMORY_MB", 65536), ("DISK_GB", 1000))}
 
 
 def _v(headers: dict, version: str) -> dict:
@@ -144,16 +134,8 @@ def test_sort_keys_with_marker_paging_across_cells(client, fleet, key, direction
     query = f"sort_key={key}&sort_dir={direction}&all_tenants=1"
     whole = _names(client, query, ADMIN)
     assert whole == _expected(key, direction, fleet)
-    paged, marker = [], None
-    for _page in range(len(FLEET) + 1):
-        suffix = f"&marker={marker}" if marker else ""
-        reply = client.get(f"/v2.1/servers/detail?{query}&limit=2{suffix}", headers=ADMIN)
-        assert reply.status_code == 200, reply.json
-        paged += [server["name"] for server in reply.json["servers"]]
-        if "servers_links" not in reply.json:
-            break
-        marker = reply.json["servers"][-1]["id"]
-    assert paged == whole
+    assert paged_servers(client, f"/v2.1/servers/detail?{query}&limit=2", ADMIN,
+                         field="name", most=len(FLEET) + 1) == whole
 
 
 def test_a_build_request_sorts_with_the_placed_servers(client, world, fleet):
@@ -174,22 +156,6 @@ def test_a_build_request_sorts_with_the_placed_servers(client, world, fleet):
 
 
 # Access addresses, config drive ----------------------------------------------------
-
-@pytest.fixture
-def builder(app, world) -> Builder:
-    """A superconductor over the API's world: one live host in cell1."""
-    placement = PlacementClient(world.placement_endpoint)
-    node = str(uuid.uuid4())
-    placement.ensure_provider(node, "cell1-host")
-    placement.set_inventories(node, INVENTORY)
-    redis = redis_lib.Redis.from_url(world.redis_url, decode_responses=True)
-    liveness.mark_up(redis, world.redis_prefix, node, 60,
-                     {"host": "cell1-host", "cell_uuid": world.cells["cell1"].uuid})
-    cache = db_cells.CellCache(world.api_db, max_age=0)
-    scheduler = Scheduler(placement, redis, world.redis_prefix, cache)
-    return Builder(world.api_db, cache, scheduler, placement, world.redis_url,
-                   world.redis_prefix, network=app.extensions["cellar"]["backends"].network)
-
 
 def _row(world, server_id: str):
     return cell_instances.get(world.cells["cell1"].database_connection, server_id)

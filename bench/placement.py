@@ -9,7 +9,9 @@
   ``anchors/placement/start.sh`` (run from /tmp: our package is also called
   ``placement`` and must not shadow it), unless one already answers on 8780;
 * runs the anchors' ``load.py`` against both with the same arguments and prints a
-  table of both and the ratios;
+  table of both and the ratios; with ``--rounds N``, N times each, alternating (ours,
+  then the reference, then ours...), and a last table of the medians of the rounds:
+  on a machine whose speed drifts, each service then meets the same moments;
 * with ``--big N``: bulk-inserts N providers straight into OUR database (SQL, not
   HTTP: load.py would take hours), times ``GET /allocation_candidates`` with
   ``limit=10`` and reports the RSS of each placement worker.
@@ -134,6 +136,26 @@ def print_table(ours: dict, ref: dict | None) -> None:
             print(f"{label:42} {mine!s:>10} {theirs!s:>10} {ratio:>8}")
 
 
+def medians(runs: list[dict]) -> dict:
+    """A load.py-shaped result holding, for each table row, the median of ``runs``."""
+    merged: list[dict] = []
+    counts = sorted(set.intersection(*(set(results_by_n(run)) for run in runs)))
+    for n in counts:
+        summary: dict = {"providers": n}
+        for phase, key, _label in ROWS:
+            values = [v for run in runs
+                      if (v := pick(results_by_n(run)[n], phase, key)) is not None]
+            if not values:
+                continue
+            value = round(statistics.median(values), 2)
+            if phase == "ac_nolimit_after":
+                summary["ac_after_claims"] = {"ac_nolimit": {key: value}}
+            else:
+                summary[phase] = {key: value}
+        merged.append(summary)
+    return {"runs": merged}
+
+
 def bulk_providers(db_url: str, count: int) -> str:
     """``count`` root providers like load.py's, inserted directly with executemany.
 
@@ -227,6 +249,9 @@ def main() -> None:
     parser.add_argument("--reference", action="store_true",
                         help="also measure OpenStack Placement (anchors start.sh)")
     parser.add_argument("--reference-url", default="http://127.0.0.1:8780")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each service this many times, alternating, and "
+                             "compare the medians")
     parser.add_argument("--big", type=int, default=0,
                         help="then N bulk-inserted providers, limit=10 only, ours only")
     args = parser.parse_args()
@@ -240,17 +265,26 @@ def main() -> None:
     try:
         proc, url = start_ours(db_url, args.workers, tmp)
         print(f"ours: {url} ({args.workers} workers), database {database}")
-        ref = None
         if args.reference:
             try:
                 wait_up(args.reference_url, 1)
             except RuntimeError:
                 subprocess.run(["bash", str(ANCHORS / "start.sh")], check=True, cwd="/tmp")
-        ours = run_load(url, args, tmp / "ours.json")
-        if args.reference:
-            ref = run_load(args.reference_url, args, tmp / "ref.json")
-        print_table(ours, ref)
-        print(f"\nraw JSON: {tmp}/ours.json" + (f", {tmp}/ref.json" if ref else ""))
+        ours_runs: list[dict] = []
+        ref_runs: list[dict] = []
+        for index in range(args.rounds):
+            ours_runs.append(run_load(url, args, tmp / f"ours-{index + 1}.json"))
+            if args.reference:
+                ref_runs.append(run_load(args.reference_url, args,
+                                         tmp / f"ref-{index + 1}.json"))
+            if args.rounds > 1:
+                print(f"\nround {index + 1}")
+                print_table(ours_runs[-1], ref_runs[-1] if ref_runs else None)
+        if args.rounds > 1:
+            print(f"\nmedians of {args.rounds} rounds")
+        ref = medians(ref_runs) if ref_runs else None
+        print_table(medians(ours_runs), ref)
+        print(f"\nraw JSON: {tmp}/ours-*.json" + (f", {tmp}/ref-*.json" if ref else ""))
         if args.big:
             big_case(url, db_url, args.big, args.workers, proc)
     finally:

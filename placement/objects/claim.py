@@ -16,7 +16,9 @@ database and gives the authoritative answer: a stale index, a consumer that
 exists, an owner seen for the first time, a claim the index finds over capacity,
 several consumers at once, SQLite. A provider found stale is left to the checked
 path until the change log reloads it into the index, so workers claiming the same
-providers in turn do not pay for a failed try on every claim.
+providers in turn do not pay for a failed try on every claim. A provider the index
+does not know yet makes it read the change log first (each worker of
+``cellar-placement`` loads its index when it starts).
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ def _claimed_from_index(url: str, items: list[allocation.ConsumerAllocations]) -
         return False
     index = provider_index.for_url(url)
     with index.lock:
+        if index.loaded and not all(rp in index.by_uuid for rp in item.allocations):
+            # A provider created since this worker last refreshed (it may never have
+            # served candidates): one query brings the new ones.
+            index.refresh()
         plan = _plan(index, item)
     if plan is None:
         return False

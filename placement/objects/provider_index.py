@@ -124,6 +124,11 @@ class ProviderIndex:
 
     # ------------------------------------------------------------------ reading
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the index holds every provider (it had a full load)."""
+        return self._loaded
+
     def roots(self) -> list[int]:
         """Ids of every root provider, ascending."""
         if self._roots is None:

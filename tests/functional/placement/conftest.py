@@ -8,7 +8,7 @@ from oslo_config import cfg
 
 from placement import conf as placement_conf
 from placement.app import create_app
-from placement.objects import trait
+from placement.objects import claim, trait
 
 
 @pytest.fixture
@@ -27,3 +27,11 @@ def placement_conf_for(placement_db: str) -> cfg.ConfigOpts:
 def client(placement_conf_for: cfg.ConfigOpts) -> flask.testing.FlaskClient:
     """A test client of the placement app."""
     return create_app(placement_conf_for).test_client()
+
+
+@pytest.fixture
+def checked_claims(monkeypatch) -> None:
+    """Every claim takes the checked path: for tests of that path, which a new
+    consumer's claim would otherwise skip once an earlier test of this process has
+    loaded the provider index."""
+    monkeypatch.setattr(claim, "_claimed_from_index", lambda _url, _items: False)

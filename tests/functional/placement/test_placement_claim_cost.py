@@ -63,7 +63,8 @@ def commands(monkeypatch) -> list[str]:
 
 
 @pytest.mark.mariadb
-def test_a_claim_is_one_read_one_batch_of_writes_and_commit(client, commands) -> None:
+def test_a_claim_is_one_read_one_batch_of_writes_and_commit(client, commands,
+                                                            checked_claims) -> None:
     rp = _provider(client, 8)
     assert _claim(client, rp) == 204        # creates the project, user and type
     commands.clear()
@@ -102,6 +103,22 @@ def test_a_new_consumer_claim_the_index_knows_is_one_round_trip(
     usage = client.get(f"/resource_providers/{rp}/usages", headers=H).get_json()
     assert (usage["usages"], usage["resource_provider_generation"]) == ({"VCPU": 2}, 3)
     # The index applied its own claim: the next one needs no refresh either.
+    commands.clear()
+    assert _claim(client, rp) == 204
+    assert commands == ["BEGIN"]
+
+
+@pytest.mark.mariadb
+def test_a_provider_new_to_the_index_is_read_from_the_change_log_first(
+        client, commands) -> None:
+    assert _claim(client, _provider(client, 8)) == 204
+    _candidates(client)
+    rp = _provider(client, 8)               # created after the index's last refresh
+    commands.clear()
+    assert _claim(client, rp) == 204
+    # Reads of the change log and the new provider (COMMIT), then the one-statement
+    # claim: no checked path, which would end with its own COMMIT.
+    assert commands[-2:] == ["COMMIT", "BEGIN"] and "ROLLBACK" not in commands
     commands.clear()
     assert _claim(client, rp) == 204
     assert commands == ["BEGIN"]
@@ -206,7 +223,7 @@ def test_a_failed_claim_is_rolled_back(client, commands, placement_db: str) -> N
 
 @pytest.mark.mariadb
 def test_a_claim_that_lost_a_race_locks_the_providers_and_waits(
-        client, commands, monkeypatch, placement_db: str) -> None:
+        client, commands, monkeypatch, placement_db: str, checked_claims) -> None:
     rp = _provider(client, 8)
     assert _claim(client, rp) == 204
     run = write_batch.WriteBatch.run

@@ -16,9 +16,8 @@ database and gives the authoritative answer: a stale index, a consumer that
 exists, an owner seen for the first time, a claim the index finds over capacity,
 several consumers at once, SQLite. A provider found stale is left to the checked
 path until the change log reloads it into the index, so workers claiming the same
-providers in turn do not pay for a failed try on every claim. A provider the index
-does not know yet makes it read the change log first (each worker of
-``cellar-placement`` loads its index when it starts).
+providers in turn do not pay for a failed try on every claim. A provider a loaded
+index does not know yet makes it read the change log first.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ import logging
 from typing import Any
 
 from api_cell import quota
-from api_cell.api.domain import networks
+from api_cell.api.domain import networks, records
 from api_cell.scheduler import zones
 from api_cell.scheduler.hosts import Selection
 from api_cell.scheduler.scheduler import NoValidHost, Scheduler
-from common import hostnames, leases, redis_client, states, tasks
+from common import leases, redis_client, states, tasks
 from common.placement_client import PlacementClient
 from db import errors
 from db.api import fixed_ips
@@ -285,10 +285,9 @@ def _copy_tags(cell_url: str, build: api_instances.Build) -> None:
 
 
 def _instance_fields(build: api_instances.Build, **overrides: Any) -> dict[str, Any]:
-    """The instance row of a build request. The key name, description and hostname are
-    the request spec's (where updates while building put them), as are the access
-    addresses and config drive asked for at create."""
-    snapshot, spec = build.instance, build.spec
+    """The instance row of a build request (with the columns its request spec
+    decides)."""
+    snapshot = build.instance
     fields = {
         "uuid": build.instance_uuid,
         "project_id": build.project_id,
@@ -299,13 +298,7 @@ def _instance_fields(build: api_instances.Build, **overrides: Any) -> dict[str, 
         "metadata_items": snapshot.get("metadata", {}),
         "availability_zone": snapshot.get("availability_zone"),
         "created_at": build.created_at,
-        "key_name": spec.get("key_name"),
-        "display_description": spec.get("description"),
-        "hostname": hostnames.of_request(snapshot["name"], spec),
-        "access_ip_v4": spec.get("access_ip_v4"),
-        "access_ip_v6": spec.get("access_ip_v6"),
-        "config_drive": spec.get("config_drive") or "",
-        "progress": 0,
+        **records.spec_columns(build),
     }
     fields.update(overrides)
     return fields

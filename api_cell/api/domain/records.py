@@ -6,7 +6,7 @@ import dataclasses
 import datetime
 from typing import Any
 
-from common import states
+from common import hostnames, states
 from db.api.instances import Build
 from db.cell.models import Instance, InstanceFault
 
@@ -87,9 +87,22 @@ class UnknownServer:
     availability_zone: str | None = None
 
 
+def spec_columns(build: Build) -> dict[str, Any]:
+    """The instance columns a build request's request spec decides (where create and
+    updates while building put them): the superconductor writes them into the row it
+    places, and lists sort and filter a build request by them."""
+    spec = build.spec
+    return {"key_name": spec.get("key_name"),
+            "display_description": spec.get("description"),
+            "hostname": hostnames.of_request(build.instance.get("name") or "", spec),
+            "access_ip_v4": spec.get("access_ip_v4"),
+            "access_ip_v6": spec.get("access_ip_v6"),
+            "config_drive": spec.get("config_drive") or "", "progress": 0}
+
+
 def from_build(build: Build) -> Server:
     """A server no cell holds yet: BUILD, being scheduled."""
-    snapshot = build.instance
+    snapshot, columns = build.instance, spec_columns(build)
     return Server(uuid=build.instance_uuid, name=snapshot["name"], project_id=build.project_id,
                   user_id=build.user_id, vm_state=states.BUILDING,
                   task_state=states.SCHEDULING, power_state=states.NOSTATE,
@@ -98,9 +111,9 @@ def from_build(build: Build) -> Server:
                   availability_zone=snapshot.get("availability_zone"), host=None, node=None,
                   created_at=build.created_at, updated_at=None,
                   tags=tuple(snapshot.get("tags") or ()),
-                  access_ip_v4=build.spec.get("access_ip_v4"),
-                  access_ip_v6=build.spec.get("access_ip_v6"),
-                  config_drive=build.spec.get("config_drive") or "")
+                  access_ip_v4=columns["access_ip_v4"],
+                  access_ip_v6=columns["access_ip_v6"],
+                  config_drive=columns["config_drive"])
 
 
 def from_instance(row: Instance, fault: InstanceFault | None = None) -> Server:

@@ -21,9 +21,9 @@ from typing import Any
 
 from api_cell.api import errors, request
 from api_cell.api.context import RequestContext
-from api_cell.api.domain import networks, servers
+from api_cell.api.domain import networks, records, servers
 from api_cell.api.domain.backends import Backends
-from common import hostnames, states
+from common import states
 from db.api import instances as api_instances
 from db.cell import queries as cell_queries
 
@@ -202,7 +202,6 @@ def build_row(build: api_instances.Build) -> dict[str, Any]:
     """The instance columns a build request would have in its cell, for sorting and
     filtering it with the placed servers (the superconductor writes the same values
     when it places it)."""
-    spec = build.spec
     return {"uuid": build.instance_uuid, "created_at": build.created_at,
             "display_name": build.instance.get("name"), "vm_state": states.BUILDING,
             "task_state": states.SCHEDULING, "power_state": states.NOSTATE,
@@ -211,12 +210,7 @@ def build_row(build: api_instances.Build) -> dict[str, Any]:
             "availability_zone": build.instance.get("availability_zone"),
             "user_id": build.user_id, "project_id": build.project_id,
             "image_ref": build.instance.get("image_ref"), "locked": False,
-            "locked_by": None, "key_name": spec.get("key_name"),
-            "display_description": spec.get("description"),
-            "hostname": hostnames.of_request(build.instance.get("name") or "", spec),
-            "access_ip_v4": spec.get("access_ip_v4"),
-            "access_ip_v6": spec.get("access_ip_v6"),
-            "config_drive": spec.get("config_drive") or "", "progress": 0}
+            "locked_by": None, **records.spec_columns(build)}
 
 
 @functools.total_ordering

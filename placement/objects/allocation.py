@@ -117,8 +117,8 @@ def replace_in(conn: sa.Connection, items: list[ConsumerAllocations]) -> None:
     # learns it before doing any work.
     for provider_id in sorted(generations):
         seen = generations[provider_id]
-        batch.add(BUMP_GENERATION, {"b_id": provider_id, "b_seen": seen, "b_new": seen + 1,
-                          "b_now": now}, rows=1, guard=PROVIDER_GUARD)
+        batch.add(_BUMP_GENERATION, {"b_id": provider_id, "b_seen": seen, "b_new": seen + 1,
+                          "b_now": now}, rows=1, guard=_PROVIDER_GUARD)
     if old:
         for item in items:
             batch.add(_DELETE_ALLOCATIONS, {"d_consumer": item.consumer_uuid})
@@ -178,7 +178,7 @@ _CLAIM_STATE = sa.union_all(
       for kind, table, column in (("p", PROJECT, PROJECT.c.external_id),
                                   ("u", USER, USER.c.external_id),
                                   ("t", CONSUMER_TYPE, CONSUMER_TYPE.c.name))))
-BUMP_GENERATION = (sa.update(RP).where(RP.c.id == sa.bindparam("b_id"),
+_BUMP_GENERATION = (sa.update(RP).where(RP.c.id == sa.bindparam("b_id"),
                              RP.c.generation == sa.bindparam("b_seen"))
          .values(generation=sa.bindparam("b_new"), updated_at=sa.bindparam("b_now")))
 _DELETE_ALLOCATIONS = sa.delete(ALLOC).where(ALLOC.c.consumer_id == sa.bindparam("d_consumer"))
@@ -195,7 +195,7 @@ _UPDATE_CONSUMER = (
 _DELETE_CONSUMER = sa.delete(CONSUMER).where(CONSUMER.c.id == sa.bindparam("c_id"))
 # Guards of the claim's write batch: a provider's generation moved, or a consumer
 # was written by another request (``consumer <uuid>``).
-PROVIDER_GUARD = "provider generation"
+_PROVIDER_GUARD = "provider generation"
 CONSUMER_GUARD = "consumer "
 
 

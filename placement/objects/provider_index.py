@@ -88,10 +88,9 @@ class Provider:
         self.uuid_json = json.dumps(uuid)
         self.parent_id = parent_id
         self.root_id = root_id
-        # Read in the same snapshot as the inventory and usage: a claim checked
-        # against them is valid while the provider's row still has this generation.
-        # None: a claim found the database past it; unknown until the next reload.
-        self.generation: int | None = generation
+        # Read in the same snapshot as the inventory and usage: while the provider's
+        # row still has this generation, they are what the database holds.
+        self.generation = generation
         self.inventory: dict[int, Inventory] = {}
         self.used: dict[int, int] = {}
         self.traits: frozenset[str] = frozenset()
@@ -322,17 +321,11 @@ class ProviderIndex:
                 known[pid].generation = generation
             self._read_usage(conn, known, ALLOC.c.resource_provider_id.in_(sorted(known)))
 
-    def doubt(self, provider: Provider, seen: int) -> None:
-        """A claim found ``provider`` past generation ``seen`` in the database: no
-        claim is checked against it here until the change log reloads it (the caller
-        holds the lock)."""
-        if provider.generation == seen:
-            provider.generation = None
-
     def claimed(self, provider: Provider, seen: int, amounts: dict[int, int]) -> None:
-        """Apply a claim this process committed on ``provider`` at generation ``seen``
-        (the caller holds the lock), unless the index has moved on meanwhile: then
-        the change log brings it here like any other write."""
+        """Count a claim this process committed on ``provider`` at generation ``seen``
+        (the caller holds the lock), so that its next candidates and claims need
+        not wait for the change log; a provider reloaded or claimed meanwhile is
+        left as it is: the log brings the claim there."""
         if self.providers.get(provider.id) is not provider or provider.generation != seen:
             return
         provider.generation = seen + 1

@@ -10,7 +10,8 @@ paths fail the same way: ``GuardFailed`` naming the guard.
 
 ``run`` does not commit: the caller's transaction does, and a batch stopped half
 way is rolled back with it. ``commit_alone`` (MariaDB only) ends the compound
-statement with COMMIT instead: the whole transaction is then one round trip.
+statement with COMMIT instead: the whole transaction is then one round trip, at
+the isolation level the caller chooses.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class _Write:
     guard: str | None
     # True: a duplicate key fails the batch with ``guard`` (an insert that lost).
     on_duplicate: bool
+    # Set: ``statement`` is a query of one value, which must be this one...
+    value: int | None = None
+    # ... unless this query (statement, parameters, value) gives its value first.
+    unless: tuple[sa.Executable, dict[str, Any], int] | None = None
 
 
 class WriteBatch:
@@ -67,6 +72,15 @@ class WriteBatch:
             return
         self._writes.append(_Write(statement, params, rows, guard, on_duplicate))
 
+    def check(self, query: sa.Executable, params: dict[str, Any], value: int, guard: str,
+              unless: tuple[sa.Executable, dict[str, Any], int] | None = None) -> None:
+        """Queue a check: ``query`` (one value) must give ``value`` at this point of
+        the batch, which reads what the writes before it wrote; not run when the
+        cheaper query of ``unless`` (query, parameters, value) gives its value."""
+        if len(guard) > _GUARD_MAX:
+            raise ValueError(f"guard names are at most {_GUARD_MAX} characters")
+        self._writes.append(_Write(query, params, None, guard, False, value, unless))
+
     def run(self, conn: sa.Connection) -> None:
         """Run the writes in ``conn``'s transaction; GuardFailed if a guard did not hold."""
         if not self._writes:
@@ -78,6 +92,13 @@ class WriteBatch:
 
     def _run_one_by_one(self, conn: sa.Connection) -> None:
         for write in self._writes:
+            if write.value is not None:
+                if write.unless is not None and conn.execute(
+                        write.unless[0], write.unless[1]).scalar() == write.unless[2]:
+                    continue
+                if conn.execute(write.statement, write.params).scalar() != write.value:
+                    raise GuardFailed(str(write.guard))
+                continue
             try:
                 result = conn.execute(write.statement, write.params)
             except sa_exc.IntegrityError:
@@ -87,10 +108,12 @@ class WriteBatch:
             if write.rows is not None and result.rowcount != write.rows:
                 raise GuardFailed(str(write.guard))
 
-    def commit_alone(self, conn: sa.Connection) -> None:
+    def commit_alone(self, conn: sa.Connection, read_committed: bool = False) -> None:
         """Run the writes and COMMIT, as one statement, on ``conn`` (MariaDB), which
         must not be inside a transaction; GuardFailed (rolled back) if a guard did
-        not hold.
+        not hold. ``read_committed``: the transaction runs at READ COMMITTED (each
+        statement reads the latest commit; reads take no gap locks) instead of the
+        session's level.
 
         SQLAlchemy does not see this transaction: the connection is marked ended
         (``placement_ended``) so that the pool does not roll it back again.
@@ -100,16 +123,19 @@ class WriteBatch:
         if conn.in_transaction():
             raise ValueError("commit_alone runs its own transaction")
         try:
-            self._run_compound(conn, commit=True)
+            self._run_compound(conn, commit=True, read_committed=read_committed)
         except BaseException:
             _roll_back(conn)
             raise
         conn.connection.info["placement_ended"] = True
 
-    def _run_compound(self, conn: sa.Connection, commit: bool = False) -> None:
+    def _run_compound(self, conn: sa.Connection, commit: bool = False,
+                      read_committed: bool = False) -> None:
         dbapi_connection = conn.connection.dbapi_connection
         cursor = dbapi_connection.cursor()
-        body = [_render(cursor, conn.dialect, write) for write in self._writes]
+        # Before the first write: it applies to the transaction that write starts.
+        body = ["SET TRANSACTION ISOLATION LEVEL READ COMMITTED;"] if read_committed else []
+        body += [_render(cursor, conn.dialect, write) for write in self._writes]
         if commit:
             body.append("COMMIT;")
         sql = "BEGIN NOT ATOMIC\n" + "\n".join(body) + "\nEND"
@@ -146,42 +172,61 @@ def supports_compound(dialect: sa.Dialect) -> bool:
 
 # PyMySQL's own paramstyle (``%s``), whatever the engine was configured with.
 _FORMAT_DIALECT = {"mysql": mysql_pymysql.dialect(paramstyle="format")}
-# {(statement id, parameter names): (statement, SQL, parameter order)}; the
-# statement is kept so that its id cannot be reused while the entry lives.
-_compiled: dict[tuple[int, tuple[str, ...]], tuple[sa.Executable, str, tuple[str, ...]]] = {}
+# {(statement id, parameter names): (statement, SQL, parameter order, constants)};
+# the statement is kept so that its id cannot be reused while the entry lives.
+_compiled: dict[tuple[int, tuple[str, ...]],
+                tuple[sa.Executable, str, tuple[str, ...], dict[str, Any]]] = {}
 
 
 def _sql_of(statement: sa.Executable, keys: tuple[str, ...],
-            dialect: sa.Dialect) -> tuple[str, tuple[str, ...]]:
-    """The statement's SQL for parameters ``keys`` (PyMySQL's ``%s`` placeholders)
-    and the parameter names in placeholder order, compiled once per statement and
-    set of keys."""
+            dialect: sa.Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The statement's SQL for parameters ``keys`` (PyMySQL's ``%s`` placeholders),
+    the parameter names in placeholder order and the values of the parameters the
+    statement holds itself (its literals), compiled once per statement and set of
+    keys."""
     known = _compiled.get((id(statement), keys))
     if known is None or known[0] is not statement:
         compiled = statement.compile(dialect=_FORMAT_DIALECT.get(dialect.name, dialect),
                                      column_keys=list(keys))
         if not compiled.positional:
             raise ValueError("WriteBatch renders with a positional paramstyle only")
-        known = (statement, str(compiled), tuple(compiled.positiontup or ()))
+        constants = {name: value for name, value in compiled.params.items()
+                     if name not in keys}
+        known = (statement, str(compiled), tuple(compiled.positiontup or ()), constants)
         _compiled[id(statement), keys] = known
-    return known[1], known[2]
+    return known[1], known[2], known[3]
+
+
+def _with_values(cursor: Any, sql: str, order: tuple[str, ...], values: dict[str, Any]) -> str:
+    """``sql`` with ``values`` escaped into its placeholders."""
+    return cursor.mogrify(sql, tuple(values[name] for name in order))
 
 
 def _render(cursor: Any, dialect: sa.Dialect, write: _Write) -> str:
     """One write as a statement of the compound, its guard after it."""
     first = write.params[0] if isinstance(write.params, list) else write.params
-    sql, order = _sql_of(write.statement, tuple(sorted(first)), dialect)
+    sql, order, constants = _sql_of(write.statement, tuple(sorted(first)), dialect)
     if isinstance(write.params, list):
         head, sep, row = sql.partition(" VALUES ")
         if not sep:
             raise ValueError("only INSERT ... VALUES takes a list of rows")
         text = head + sep + ", ".join(
-            cursor.mogrify(row, tuple(params[name] for name in order))
+            cursor.mogrify(row, tuple({**constants, **params}[name] for name in order))
             for params in write.params)
     else:
-        text = cursor.mogrify(sql, tuple(write.params[name] for name in order))
+        text = _with_values(cursor, sql, order, {**constants, **write.params})
     signal = (f"SIGNAL SQLSTATE '{_SIGNAL_STATE}' SET MESSAGE_TEXT = "
               f"{cursor.connection.escape(write.guard or '')}")
+    if write.value is not None:
+        text = f"IF ({text}) <> {int(write.value)} THEN {signal}; END IF"
+        if write.unless is not None:
+            query, params, value = write.unless
+            unless_sql, unless_order, unless_constants = _sql_of(
+                query, tuple(sorted(params)), dialect)
+            unless_text = _with_values(cursor, unless_sql, unless_order,
+                                       {**unless_constants, **params})
+            text = f"IF ({unless_text}) <> {int(value)} THEN {text}; END IF"
+        return text + ";"
     if write.on_duplicate:
         # A block of its own, so the handler covers this insert only.
         text = (f"BEGIN DECLARE EXIT HANDLER FOR {_DUPLICATE_KEY} {signal}; "

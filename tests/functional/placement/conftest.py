@@ -34,4 +34,4 @@ def checked_claims(monkeypatch) -> None:
     """Every claim takes the checked path: for tests of that path, which a new
     consumer's claim would otherwise skip once an earlier test of this process has
     loaded the provider index."""
-    monkeypatch.setattr(claim, "_claimed_from_index", lambda _url, _items: False)
+    monkeypatch.setattr(claim, "_claimed_in_one_trip", lambda _url, _items: False)

@@ -124,31 +124,134 @@ def test_a_provider_new_to_the_index_is_read_from_the_change_log_first(
     assert commands == ["BEGIN"]
 
 
+def _other_process(placement_db: str, *statements: str, **params) -> None:
+    """Run ``statements`` in one transaction of a connection of its own, as another
+    placement worker would write behind this worker's index."""
+    other = sa.create_engine(placement_db, poolclass=sa.pool.NullPool)
+    try:
+        with other.begin() as theirs:
+            for statement in statements:
+                theirs.execute(sa.text(statement), params)
+    finally:
+        other.dispose()
+
+
+_THEIR_CLAIM = (
+    "UPDATE resource_providers SET generation = generation + 1 WHERE uuid = :rp",
+    "INSERT INTO consumers (uuid, project_id, user_id, generation, created_at) "
+    "SELECT :consumer, project_id, user_id, 1, created_at FROM consumers LIMIT 1",
+    "INSERT INTO allocations (resource_provider_id, consumer_id, resource_class_id, used, "
+    "created_at) SELECT id, :consumer, 0, :vcpus, created_at FROM resource_providers "
+    "WHERE uuid = :rp")
+
+
 @pytest.mark.mariadb
-def test_a_stale_index_sends_the_claim_down_the_checked_path(
+def test_claims_of_other_workers_do_not_stop_the_one_round_trip(
         client, commands, placement_db: str) -> None:
     rp = _provider(client, 8)
     assert _claim(client, rp) == 204
     _candidates(client)
-    # Another process fills the provider after this worker's index read it.
-    other = sa.create_engine(placement_db, poolclass=sa.pool.NullPool)
-    with other.begin() as theirs:
-        theirs.execute(sa.text("UPDATE resource_providers SET generation = generation + 1 "
-                               "WHERE uuid = :rp"), {"rp": rp})
-    other.dispose()
-    commands.clear()
-    assert _claim(client, rp) == 204
-    # The compare-and-swap refused the index's generation; the checked path read.
-    assert commands == ["BEGIN", "ROLLBACK", "SELECT", "BEGIN", "COMMIT"]
-    # Until the index hears of the change, the provider's claims go straight there;
-    # once it has, they come from the index again.
-    commands.clear()
-    assert _claim(client, rp) == 204
-    assert commands == ["SELECT", "BEGIN", "COMMIT"]
-    _candidates(client)
+    # Another worker claims on the provider after this worker's index read it.
+    _other_process(placement_db, *_THEIR_CLAIM, rp=rp, consumer=str(uuid.uuid4()), vcpus=2)
     commands.clear()
     assert _claim(client, rp) == 204
     assert commands == ["BEGIN"]
+    usage = client.get(f"/resource_providers/{rp}/usages", headers=H).get_json()
+    assert usage["usages"] == {"VCPU": 4}
+
+
+@pytest.mark.mariadb
+def test_room_the_index_still_shows_but_the_database_lacks_is_refused(
+        client, commands, placement_db: str) -> None:
+    rp = _provider(client, 2)
+    assert _claim(client, rp) == 204
+    _candidates(client)                       # the index: 1 of 2 used
+    _other_process(placement_db, *_THEIR_CLAIM, rp=rp, consumer=str(uuid.uuid4()), vcpus=1)
+    commands.clear()
+    consumer = str(uuid.uuid4())
+    reply = client.put(f"/allocations/{consumer}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 1}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE"})
+    # The database refused the insert; the checked path read and gave the answer.
+    assert reply.status_code == 409
+    assert "exceed the capacity" in reply.get_json()["errors"][0]["detail"]
+    assert commands[:3] == ["BEGIN", "ROLLBACK", "SELECT"]
+    assert client.get(f"/allocations/{consumer}", headers=H).get_json()["allocations"] == {}
+    usage = client.get(f"/resource_providers/{rp}/usages", headers=H).get_json()
+    assert usage["usages"] == {"VCPU": 2}
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("change,status", [
+    ("total = 1", 409),                       # shrunk: no room left
+    ("max_unit = 1", 400),                    # the amount is now above max_unit
+    ("step_size = 3", 400),                   # ... or off the step
+])
+def test_an_inventory_changed_behind_the_index_is_what_counts(
+        client, commands, placement_db: str, change: str, status: int) -> None:
+    rp = _provider(client, 8)
+    assert _claim(client, rp) == 204
+    _candidates(client)
+    _other_process(placement_db,
+                   "UPDATE resource_providers SET generation = generation + 1 WHERE uuid = :rp",
+                   f"UPDATE inventories SET {change} WHERE resource_provider_id = "
+                   "(SELECT id FROM resource_providers WHERE uuid = :rp)", rp=rp)
+    commands.clear()
+    reply = client.put(f"/allocations/{uuid.uuid4()}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 2}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE"})
+    assert reply.status_code == status
+    assert commands[:2] == ["BEGIN", "ROLLBACK"]
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("generation_moved", [False, True])
+def test_the_check_is_skipped_only_while_the_generation_is_the_index_s(
+        client, commands, placement_db: str, generation_moved: bool) -> None:
+    """Every writer moves the generation; a write that did not (here, by hand) is
+    one the shortcut cannot see: it trusts the index exactly while the generation
+    is the one the index read, and the database's own check decides otherwise."""
+    rp = _provider(client, 8)
+    assert _claim(client, rp) == 204
+    _candidates(client)
+    bump = "generation = generation + 1" if generation_moved else "generation = generation"
+    _other_process(placement_db, f"UPDATE resource_providers SET {bump} WHERE uuid = :rp",
+                   "UPDATE inventories SET total = 2 WHERE resource_provider_id = "
+                   "(SELECT id FROM resource_providers WHERE uuid = :rp)", rp=rp)
+    commands.clear()
+    reply = client.put(f"/allocations/{uuid.uuid4()}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 2}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE"})
+    if generation_moved:
+        assert reply.status_code == 409
+        assert commands[:2] == ["BEGIN", "ROLLBACK"]
+    else:
+        assert reply.status_code == 204
+        assert commands == ["BEGIN"]
+
+
+@pytest.mark.mariadb
+def test_the_ratio_is_the_number_the_checked_path_reads(
+        client, commands, placement_db: str) -> None:
+    rp = _provider(client, 10)
+    assert client.put(f"/resource_providers/{rp}/inventories/VCPU", headers=H, json={
+        "resource_provider_generation": 1, "total": 10,
+        "allocation_ratio": 0.7}).status_code == 200
+    assert _claim(client, rp) == 204
+    _candidates(client)
+    # Another worker wrote the provider: the statement's own check decides.
+    _other_process(placement_db,
+                   "UPDATE resource_providers SET generation = generation + 1 WHERE uuid = :rp",
+                   rp=rp)
+    commands.clear()
+    # 10 x 0.7 = 7.000000000000001 as the checked path computes it; the FLOAT column
+    # holds 0.69999998..., which would leave 6.99999988 and refuse the seventh unit.
+    reply = client.put(f"/allocations/{uuid.uuid4()}", headers=H, json={
+        "allocations": {rp: {"resources": {"VCPU": 6}}}, "project_id": "p",
+        "user_id": "u", "consumer_generation": None, "consumer_type": "INSTANCE"})
+    assert reply.status_code == 204
+    assert commands == ["BEGIN"]
+    assert _claim(client, rp) == 409
 
 
 @pytest.mark.mariadb
